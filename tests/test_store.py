@@ -1,0 +1,62 @@
+from datetime import UTC, datetime
+
+import pytest
+
+from service.store import (
+    NewPetition,
+    TransitionError,
+    add_days,
+    create_petition,
+    due_dates,
+    get_petition,
+    make_engine,
+    migrate,
+    record_decision,
+    session_factory,
+    stats,
+)
+
+TRIAGE = {"sector": {"code": "ha_tang_do_thi"}, "petition_type": {"code": "kien_nghi_phan_anh"},
+          "urgency": {"code": "cao"}, "departments": [{"code": "so_xay_dung"}], "location": None,
+          "needs_review": True, "model_version": "v-test"}
+
+
+def test_working_days_skip_weekends(taxonomy):
+    friday = datetime(2026, 11, 20, 9, tzinfo=UTC)
+    assert add_days(friday, 1, working_days=True).weekday() == 0
+    assert add_days(friday, 10, working_days=True) == datetime(2026, 12, 4, 9, tzinfo=UTC)
+    dates = due_dates(friday, "khieu_nai", taxonomy)
+    assert dates["accept_due"] == datetime(2026, 11, 30, 9, tzinfo=UTC)
+    assert dates["resolve_due"] == datetime(2026, 12, 30, 9, tzinfo=UTC)
+    assert due_dates(friday, "hoi_dap", taxonomy) == {"accept_due": None, "resolve_due": None}
+
+
+def test_petition_lifecycle_on_both_databases(database_url, taxonomy):
+    migrate(database_url)
+    factory = session_factory(make_engine(database_url))
+    now = datetime(2026, 11, 23, 8, tzinfo=UTC)
+    data = NewPetition("Hẻm 12 ngập", "web", now, {"name": "A"}, "REF-1", "key-1")
+    with factory() as session, session.begin():
+        petition, created = create_petition(session, data, TRIAGE, taxonomy, now)
+        petition_id = petition.id
+    assert created
+    with factory() as session, session.begin():
+        again, created = create_petition(session, data, TRIAGE, taxonomy, now)
+    assert not created and again.id == petition_id
+    with factory() as session, session.begin():
+        petition = get_petition(session, petition_id)
+        values = {"sector": "giao_thong", "petition_type": "khieu_nai", "urgency": "cao", "department": "so_xay_dung"}
+        decision = record_decision(session, petition, "officer-1", values, "accepted", taxonomy, now)
+        assert not decision.confirmed and decision.previous["sector"] == "ha_tang_do_thi"
+        with pytest.raises(TransitionError, match="from 'accepted' to 'closed'"):
+            record_decision(session, petition, "officer-1", values, "closed", taxonomy, now)
+    with factory() as session:
+        petition = get_petition(session, petition_id, with_history=True)
+        assert petition.status == "accepted" and petition.sector == "giao_thong"
+        assert petition.resolve_due is not None  # recomputed for khieu_nai
+        assert [e.kind for e in petition.events] == ["triage", "decision"]
+        assert petition.events[1].changes["sector"] == {"from": "ha_tang_do_thi", "to": "giao_thong"}
+        assert petition.received_at == now
+        summary = stats(session, taxonomy, now)
+    assert summary["total"] == 1 and summary["decided"] == 1 and summary["model_confirmed_share"] == 0.0
+    assert summary["by_status"] == {"accepted": 1}

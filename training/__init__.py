@@ -1,0 +1,1 @@
+"""Building, evaluating and retraining the triage models (never imported by ``service``)."""
