@@ -67,7 +67,9 @@ local bodies = {%s}
 local path = "%s"
 local unique = %s
 local counter = 0
-local thread_id = 0
+-- thread_id is a global: setup() gives each wrk thread its own (a local here would shadow it, and
+-- both threads would send the same idempotency keys)
+thread_id = 0
 local think = %s
 function delay() return think end
 function setup(thread) thread:set("thread_id", math.random(1, 1e9)) end
@@ -124,9 +126,13 @@ def run_against(database_url: str, label: str, args, texts: list[str]) -> None:
         print(f"{label} ({args.workers} workers, concurrency {args.concurrency}, {args.seconds} s each):", flush=True)
         classify = [{"text": t} for t in texts]
         drive(base, "/v1/classify", classify[:50], args.concurrency, 2)  # warm-up
-        report("POST /v1/classify, capacity", drive(base, "/v1/classify", classify, args.concurrency, args.seconds))
-        report(f"POST /v1/classify at ~{args.rate}/s", drive(base, "/v1/classify", classify, args.concurrency,
-                                                             args.seconds, rate=args.rate))
+        if "classify" in args.endpoints:
+            report("POST /v1/classify, capacity", drive(base, "/v1/classify", classify, args.concurrency,
+                                                        args.seconds))
+            report(f"POST /v1/classify at ~{args.rate}/s", drive(base, "/v1/classify", classify, args.concurrency,
+                                                                 args.seconds, rate=args.rate))
+        if "intake" not in args.endpoints:
+            return
         intake = [{"text": t, "channel": "web", "idempotency_key": f"load-{uuid.uuid4().hex[:8]}-@KEY@"} for t in texts]
         report("POST /v1/petitions", drive(base, "/v1/petitions", intake, args.concurrency, args.seconds, unique=True))
     finally:
@@ -140,6 +146,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--seconds", type=int, default=15, help="duration of each run (bounded)")
     parser.add_argument("--rate", type=int, default=500, help="offered classify requests/s for the paced run")
+    parser.add_argument("--endpoints", default="classify,intake", help="comma-separated: classify, intake")
     parser.add_argument("--postgres", default=None, help="admin URL of a PostgreSQL server, e.g. "
                                                          "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()

@@ -33,19 +33,30 @@ class TfidfViews(TransformerMixin, BaseEstimator):
         self.views = views
 
     def fit(self, X: Iterable[str], y: object = None) -> TfidfViews:  # noqa: N803 - sklearn naming
-        texts = list(X)
+        self._fit(list(X), transform=False)
+        return self
+
+    def fit_transform(self, X: Iterable[str], y: object = None) -> sp.csr_matrix:  # noqa: N803
+        """Fit and transform in one pass per view (``fit`` then ``transform`` would tokenise everything twice)."""
+        return self._fit(list(X), transform=True)
+
+    def _fit(self, texts: list[str], transform: bool) -> sp.csr_matrix | None:
         self.fitted_views_ = []
+        blocks = []
         for name, vectorizer in self.views:
             _check_supported(name, vectorizer)
-            fitted = clone(vectorizer).fit(texts)
+            fitted = clone(vectorizer)
+            if transform:
+                blocks.append(fitted.fit_transform(texts))
+            else:
+                fitted.fit(texts)
             if hasattr(fitted, "stop_words_"):  # older scikit-learn keeps every pruned n-gram here
                 del fitted.stop_words_
             self.fitted_views_.append((name, fitted))
         self._compile()
-        return self
-
-    def fit_transform(self, X: Iterable[str], y: object = None):  # noqa: N803
-        return self.fit(X).transform(X)
+        if not transform:
+            return None
+        return sp.hstack(blocks, format="csr", dtype=self.fitted_views_[0][1].dtype)
 
     def _compile(self) -> None:
         """Per view: (pattern, preprocessor or lowercase, ngram range, vocabulary, idf, sublinear, offset)."""

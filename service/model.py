@@ -25,6 +25,9 @@ from service.taxonomy import HEADS, Taxonomy
 BUNDLE_FILE = "bundle.joblib"
 MANIFEST_FILE = "manifest.json"
 CURRENT_FILE = "CURRENT"  # models/CURRENT names the bundle the service serves
+#: Layout of the pickled objects; bumped when the serving classes change shape (2: one calibrated model
+#: per head instead of one per calibration fold). A bundle of another format is refused, not half-loaded.
+BUNDLE_FORMAT = 2
 #: Packages whose version must match between the writer and the reader of a pickle.
 PINNED_PACKAGES = ("scikit-learn", "numpy", "scipy", "underthesea", "underthesea_core")
 
@@ -59,6 +62,7 @@ class ModelBundle:
 
     def manifest(self) -> dict[str, Any]:
         return {
+            "format": BUNDLE_FORMAT,
             "version": self.version,
             "trained_at": self.trained_at,
             "data_hash": self.data_hash,
@@ -132,6 +136,9 @@ def read_manifest(directory: Path) -> dict[str, Any]:
 def load_bundle(directory: Path, taxonomy: Taxonomy | None = None) -> ModelBundle:
     """Load a bundle after checking its manifest: library versions, checksum, then (optionally) labels."""
     manifest = read_manifest(directory)
+    if manifest.get("format") != BUNDLE_FORMAT:
+        raise BundleError(f"bundle {manifest.get('version')} at {directory} has format {manifest.get('format')}, "
+                          f"this service reads format {BUNDLE_FORMAT}: retrain it with 'python -m training train'")
     installed = library_versions()
     mismatched = {
         name: (manifest.get("libraries", {}).get(name), installed[name])

@@ -9,14 +9,20 @@ overwriting history, and status changes follow the transition table in ``data/ta
 from __future__ import annotations
 
 import base64
+import os
+import threading
 import uuid
 from collections.abc import Iterator
-import threading
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 from sqlalchemy import (
     JSON,
@@ -35,6 +41,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, selectinload, sessionmaker
 
 from service.taxonomy import Taxonomy
@@ -179,23 +186,54 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-#: One lock per SQLite database file in this process (see ``write_transaction``).
-_WRITE_LOCKS: dict[str, threading.Lock] = {}
+class SQLiteWriteLock:
+    """Writers to one SQLite file take turns here before SQLite sees them.
+
+    SQLite has one writer at a time, and a writer that finds the file locked waits in SQLite's busy handler,
+    which polls with sleeps of up to 100 ms: under load, a tail of seconds and idle cores (measured). Threads of
+    a process queue on a ``threading.Lock``; processes (uvicorn workers) on an ``flock`` of a file beside the
+    database, which the kernel hands over the moment the holder commits. Where ``fcntl`` does not exist
+    (Windows), only the first part applies and SQLite's busy handler does the rest.
+    """
+
+    def __init__(self, database: str) -> None:
+        self._thread_lock = threading.Lock()
+        self._path = None if database in ("", ":memory:") else Path(database + ".writelock")
+        self._fd: int | None = None
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        with self._thread_lock:
+            if fcntl is None or self._path is None:
+                yield
+                return
+            if self._fd is None:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
+_WRITE_LOCKS: dict[str, SQLiteWriteLock] = {}
 _WRITE_LOCKS_GUARD = threading.Lock()
 
 
-def sqlite_write_lock(database: str) -> threading.Lock:
+def sqlite_write_lock(database: str) -> SQLiteWriteLock:
+    """The process-wide write lock of one SQLite database file."""
     with _WRITE_LOCKS_GUARD:
-        return _WRITE_LOCKS.setdefault(database, threading.Lock())
+        if database not in _WRITE_LOCKS:
+            _WRITE_LOCKS[database] = SQLiteWriteLock(database)
+        return _WRITE_LOCKS[database]
 
 
 @contextmanager
 def write_transaction(session: Session) -> Iterator[Session]:
-    """A write transaction. On SQLite, the threads of a process take turns on a lock first: SQLite has one
-    writer, and writers that collide inside it wait in its busy handler, which sleeps in steps of up to
-    100 ms (a tail of seconds under load, measured); the lock hands over the moment the writer commits."""
+    """A write transaction, committed on exit. On SQLite, writers take turns first (``SQLiteWriteLock``)."""
     url = session.get_bind().url
-    guard = sqlite_write_lock(url.database or ":memory:") if url.get_backend_name() == "sqlite" else nullcontext()
+    guard = sqlite_write_lock(url.database or ":memory:").hold() if url.get_backend_name() == "sqlite" \
+        else nullcontext()
     with guard, session.begin():
         yield session
 
@@ -243,37 +281,69 @@ def find_by_idempotency_key(session: Session, key: str) -> Petition | None:
     return session.scalar(select(Petition).where(Petition.idempotency_key == key))
 
 
-def create_petition(session: Session, data: NewPetition, triage: dict[str, Any], taxonomy: Taxonomy,
-                    now: datetime, rule: str | None = None) -> tuple[Petition, bool]:
-    """Store a petition with its triage; (petition, created). A repeated idempotency key returns the first.
+#: What a stored petition looks like to callers: its columns plus ``events`` and ``decisions`` (lists of dicts).
+PetitionRecord = dict[str, Any]
+_EVENT_FIELDS = ("at", "kind", "source", "actor", "changes", "model_version", "rule", "note")
+_DECISION_FIELDS = ("officer", "decided_at", "sector", "petition_type", "urgency", "department", "status",
+                    "previous", "model_version", "confirmed", "note")
 
-    Two requests racing with the same new key: the loser's flush raises IntegrityError (unique key); the
-    caller rolls back and answers with the winner's petition.
+
+def petition_record(petition: Petition) -> PetitionRecord:
+    """A loaded petition (with its history) as the plain record that ``file_petition`` also returns."""
+    record = {column.key: getattr(petition, column.key) for column in Petition.__table__.columns}
+    record["events"] = [{f: getattr(e, f) for f in _EVENT_FIELDS} for e in petition.events]
+    record["decisions"] = [{f: getattr(d, f) for f in _DECISION_FIELDS} for d in petition.decisions]
+    return record
+
+
+def file_petition(session: Session, data: NewPetition, triage: dict[str, Any], taxonomy: Taxonomy,
+                  now: datetime, rule: str | None = None) -> tuple[PetitionRecord, bool]:
+    """Store a petition with its triage and first event in one committed transaction; (record, created).
+
+    A repeated idempotency key stores nothing and returns the first petition. The insert comes first and the
+    unique index on the key decides (no lookup on the common path; two requests racing with one new key cannot
+    both win). Plain Core inserts: the ORM's unit of work cost more CPU than everything else on this path.
     """
-    if data.idempotency_key and (existing := find_by_idempotency_key(session, data.idempotency_key)) is not None:
-        return existing, False
+    row, event_row = _petition_rows(data, triage, taxonomy, now, rule)
+    try:
+        with write_transaction(session):
+            connection = session.connection()
+            connection.execute(Petition.__table__.insert(), row)
+            connection.execute(PetitionEvent.__table__.insert(), event_row)
+    except IntegrityError:
+        existing = find_by_idempotency_key(session, data.idempotency_key) if data.idempotency_key else None
+        if existing is None:
+            raise
+        session.expire_all()
+        first = get_petition(session, existing.id, with_history=True)
+        return petition_record(first if first is not None else existing), False
+    return {**row, "events": [event_row], "decisions": []}, True
+
+
+def _petition_rows(data: NewPetition, triage: dict[str, Any], taxonomy: Taxonomy, now: datetime,
+                   rule: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
     location = triage.get("location") or {}
     received_at = data.received_at.astimezone(UTC)  # stored and returned in UTC, whatever zone it came in
-    petition = Petition(
-        id=str(uuid.uuid4()), text=data.text, channel=data.channel, received_at=received_at,
-        contact=data.contact, external_ref=data.external_ref, idempotency_key=data.idempotency_key, status="new",
-        sector=triage["sector"]["code"], petition_type=triage["petition_type"]["code"],
-        urgency=triage["urgency"]["code"],
-        department=triage["departments"][0]["code"] if triage["departments"] else
-        taxonomy.sectors[triage["sector"]["code"]].default_department,
-        province=location.get("province"), commune=location.get("commune"), needs_review=triage["needs_review"],
-        triage=triage, model_version=triage["model_version"], created_at=now, updated_at=now,
-        decisions=[],  # known empty: no lazy SELECT when the response lists them
+    sector = triage["sector"]["code"]
+    row = {
+        "id": str(uuid.uuid4()), "text": data.text, "channel": data.channel, "received_at": received_at,
+        "contact": data.contact, "external_ref": data.external_ref, "idempotency_key": data.idempotency_key,
+        "status": "new", "sector": sector, "petition_type": triage["petition_type"]["code"],
+        "urgency": triage["urgency"]["code"],
+        "department": triage["departments"][0]["code"] if triage["departments"] else
+        taxonomy.sectors[sector].default_department,
+        "province": location.get("province"), "commune": location.get("commune"),
+        "needs_review": triage["needs_review"], "triage": triage, "model_version": triage["model_version"],
+        "created_at": now, "updated_at": now,
         **due_dates(received_at, triage["petition_type"]["code"], taxonomy),
-    )
-    petition.events.append(PetitionEvent(
-        at=now, kind="triage", source="model", actor=None, model_version=triage["model_version"], rule=rule,
-        changes={field: {"from": None, "to": getattr(petition, field)}
-                 for field in ("status", "sector", "petition_type", "urgency", "department")},
-    ))
-    session.add(petition)
-    session.flush()  # a concurrent insert with the same idempotency key raises IntegrityError here
-    return petition, True
+    }
+    event_row = {
+        "petition_id": row["id"], "at": now, "kind": "triage", "source": "model", "actor": None,
+        "changes": {field: {"from": None, "to": row[field]}
+                    for field in ("status", "sector", "petition_type", "urgency", "department")},
+        "model_version": triage["model_version"], "rule": rule, "note": None,
+    }
+    return row, event_row
 
 
 def get_petition(session: Session, petition_id: str, with_history: bool = False) -> Petition | None:

@@ -72,6 +72,7 @@ class Triager:
         self.khan_cap_threshold = bundle.thresholds.get("khan_cap")
         self.model_weight = bundle.thresholds.get("department_model_weight", 0.5)
         self._keywords = bundle.keywords
+        self._labels = bundle.labels  # computed once: the bundle never changes under a Triager
 
     @property
     def version(self) -> str:
@@ -86,7 +87,7 @@ class Triager:
             raise ValueError("text must be a non-empty string")
         provinces = list(provinces) if provinces is not None else [None] * len(texts)
         probabilities = self.bundle.predict_proba(list(texts))
-        labels = self.bundle.labels
+        labels = self._labels
         return [self._one(text, province, {head: dict(zip(labels[head], probabilities[head][i]))
                                            for head in probabilities})
                 for i, (text, province) in enumerate(zip(texts, provinces))]

@@ -33,6 +33,13 @@ def test_fast_transform_equals_sklearn_feature_union():
     assert ours.transform(["x"]).shape == (1, ours.n_features_out_)
 
 
+def test_fit_transform_is_fit_then_transform():
+    one_pass = TfidfViews(views()).fit_transform(TEXTS)
+    fitted = TfidfViews(views()).fit(TEXTS)
+    np.testing.assert_allclose(one_pass.toarray(), fitted.transform(TEXTS).toarray(), atol=1e-6)
+    assert one_pass.dtype == np.float32
+
+
 def test_pickles_without_pruned_vocabulary():
     fitted = TfidfViews(views()).fit(TEXTS)
     restored = pickle.loads(pickle.dumps(fitted))

@@ -31,6 +31,16 @@ def test_bundle_from_other_library_version_is_refused(trained, tmp_path):
         load_bundle(copy)
 
 
+def test_bundle_of_an_older_format_is_refused(trained, tmp_path):
+    copy = tmp_path / "b"
+    shutil.copytree(trained.directory, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    del manifest["format"]  # written before formats were numbered
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(BundleError, match="format None.*retrain"):
+        load_bundle(copy)
+
+
 def test_corrupt_bundle_is_refused(trained, tmp_path):
     copy = tmp_path / "b"
     shutil.copytree(trained.directory, copy)

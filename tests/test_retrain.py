@@ -19,7 +19,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.model import current_bundle_dir, load_bundle, set_current
-from service.store import NewPetition, create_petition, make_engine, migrate, record_decision, session_factory
+from service.store import (
+    NewPetition,
+    file_petition,
+    get_petition,
+    make_engine,
+    migrate,
+    record_decision,
+    session_factory,
+)
 from service.triage import load_triager
 from training.corpus import load_corpus
 from training.export import export_decisions
@@ -74,11 +82,11 @@ def test_export_masks_personal_data_and_keeps_officer_labels(sqlite_url, taxonom
     triage = {"sector": {"code": "xay_dung"}, "petition_type": {"code": "to_cao"}, "urgency": {"code": "binh_thuong"},
               "departments": [{"code": "ubnd_xa_phuong"}], "location": None, "needs_review": False,
               "model_version": "v0"}
+    with factory() as session:
+        filed, _ = file_petition(session, NewPetition(text, "letter", now, None, None, None), triage, taxonomy, now)
+        file_petition(session, NewPetition("chưa quyết", "sms", now, None, None, None), triage, taxonomy, now)
     with factory() as session, session.begin():
-        petition, _ = create_petition(session, NewPetition(text, "letter", now, None, None, None), triage, taxonomy, now)
-        undecided, _ = create_petition(session, NewPetition("chưa quyết", "sms", now, None, None, None), triage,
-                                       taxonomy, now)
-        record_decision(session, petition, "cb1", {"sector": "dat_dai", "petition_type": "to_cao",
+        record_decision(session, get_petition(session, filed["id"]), "cb1", {"sector": "dat_dai", "petition_type": "to_cao",
                                                    "urgency": "binh_thuong", "department": "so_quy_hoach_kien_truc"},
                         None, taxonomy, now)
     records, summary = export_decisions(sqlite_url, taxonomy)
@@ -135,17 +143,18 @@ def test_retraining_on_corrupted_labels_is_refused(models_copy, sqlite_url, taxo
     victims = sorted(train_side, key=lambda r: len(r.text))[:900]  # short texts: NER masking stays quick
     sectors = list(taxonomy.sectors)
     now = datetime.now(UTC)
-    with factory() as session, session.begin():
+    with factory() as session:
         for record in victims:
             wrong = sectors[(sectors.index(record.sector) + 5) % len(sectors)]
             triage = {"sector": {"code": record.sector}, "petition_type": {"code": record.petition_type},
                       "urgency": {"code": record.urgency}, "departments": [{"code": record.department}],
                       "location": None, "needs_review": False, "model_version": "v0"}
-            petition, _ = create_petition(session, NewPetition(record.text, record.channel, now, None, None, None),
-                                          triage, taxonomy, now)
-            record_decision(session, petition, "saboteur", {
-                "sector": wrong, "petition_type": record.petition_type, "urgency": "binh_thuong",
-                "department": taxonomy.sectors[wrong].default_department}, None, taxonomy, now)
+            filed, _ = file_petition(session, NewPetition(record.text, record.channel, now, None, None, None),
+                                     triage, taxonomy, now)
+            with session.begin():
+                record_decision(session, get_petition(session, filed["id"]), "saboteur", {
+                    "sector": wrong, "petition_type": record.petition_type, "urgency": "binh_thuong",
+                    "department": taxonomy.sectors[wrong].default_department}, None, taxonomy, now)
     before = current_bundle_dir(models_copy)
     outcome = retrain(sqlite_url, models_copy, quiet=True)
     assert not outcome.promoted

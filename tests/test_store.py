@@ -1,13 +1,15 @@
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import func, select
 
 from service.store import (
     NewPetition,
     TransitionError,
+    Petition,
     add_days,
-    create_petition,
     due_dates,
+    file_petition,
     get_petition,
     make_engine,
     migrate,
@@ -36,13 +38,14 @@ def test_petition_lifecycle_on_both_databases(database_url, taxonomy):
     factory = session_factory(make_engine(database_url))
     now = datetime(2026, 11, 23, 8, tzinfo=UTC)
     data = NewPetition("Hẻm 12 ngập", "web", now, {"name": "A"}, "REF-1", "key-1")
-    with factory() as session, session.begin():
-        petition, created = create_petition(session, data, TRIAGE, taxonomy, now)
-        petition_id = petition.id
-    assert created
-    with factory() as session, session.begin():
-        again, created = create_petition(session, data, TRIAGE, taxonomy, now)
-    assert not created and again.id == petition_id
+    with factory() as session:
+        petition, created = file_petition(session, data, TRIAGE, taxonomy, now)
+        petition_id = petition["id"]
+    assert created and [e["kind"] for e in petition["events"]] == ["triage"]
+    with factory() as session:
+        again, created = file_petition(session, data, TRIAGE, taxonomy, now)
+        assert not created and again["id"] == petition_id and len(again["events"]) == 1
+        assert session.scalar(select(func.count()).select_from(Petition)) == 1  # stored once
     with factory() as session, session.begin():
         petition = get_petition(session, petition_id)
         values = {"sector": "giao_thong", "petition_type": "khieu_nai", "urgency": "cao", "department": "so_xay_dung"}

@@ -6,24 +6,19 @@ Features, chosen with ``python -m training experiment`` on the validation split 
   "đường hẻm bị ngập" are the same.
 Word segmentation (underthesea) and character n-grams both lost on quality and on speed.
 
-Calibration folds are split by group, so a petition and its augmented twins never sit on both sides of a
-calibration split (which would make the probabilities over-confident).
+The classifier of each head and its calibration are in ``training.calibration``.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
-from sklearn.svm import LinearSVC
 
 from service.features import TfidfViews
 from service.text import VietnameseNormalizer, fold_diacritics
 
 TOKEN_PATTERN = r"(?u)\b\w+\b"
-CALIBRATION_FOLDS = 3
 
 
 def build_features(segment: bool = False) -> Pipeline:
@@ -36,36 +31,6 @@ def build_features(segment: bool = False) -> Pipeline:
                                              dtype=np.float32)),
     ]
     return Pipeline([("normalise", VietnameseNormalizer(segment=segment)), ("features", TfidfViews(views))])
-
-
-def build_classifier(groups: list[str], n_jobs: int = 1, C: float = 1.0) -> CalibratedClassifierCV:
-    """Linear SVM with sigmoid calibration over group-aware folds."""
-    folds = min(CALIBRATION_FOLDS, len(set(groups)))
-    return CalibratedClassifierCV(
-        LinearSVC(C=C, class_weight="balanced", random_state=0),  # reproducible retraining comparisons
-        method="sigmoid",
-        cv=_GroupFolds(folds, groups),
-        n_jobs=n_jobs,
-    )
-
-
-class _GroupFolds:
-    """A CV splitter that splits by the given groups (CalibratedClassifierCV takes no ``groups`` argument
-    without metadata routing). Picklable, and reports its own number of splits."""
-
-    def __init__(self, n_splits: int, groups: list[str]) -> None:
-        self.n_splits = n_splits
-        self.groups = groups
-
-    def split(self, X, y=None, groups=None):  # noqa: N803 - sklearn naming
-        yield from GroupKFold(self.n_splits).split(X, y, self.groups)
-
-    def get_n_splits(self, X=None, y=None, groups=None) -> int:  # noqa: N803
-        return self.n_splits
-
-    def __getstate__(self) -> dict:
-        # The fitted bundle need not carry the training groups.
-        return {"n_splits": self.n_splits, "groups": []}
 
 
 def assemble(features: Pipeline, classifier) -> Pipeline:

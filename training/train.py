@@ -1,12 +1,13 @@
-"""Train every head, tune the serving thresholds on an inner validation split, write a versioned bundle.
+"""Train every head, tune the serving thresholds on out-of-fold predictions, write a versioned bundle.
 
 Steps (each shown in the progress display):
 1. split the corpus by group into train / held-out test (deterministic, ``training.split``);
-2. split train again by group into fit / validation; fit on augmented ``fit``, predict ``validation``
-   originals, and choose the department model weight, the needs_review threshold and the khan_cap
-   threshold there, never on the test split;
-3. refit on all of augmented ``train`` and evaluate on the held-out originals;
-4. save bundle + manifest + metrics + model card under ``models/<version>/`` and point ``models/CURRENT``.
+2. fit the shared features and every head on augmented ``train`` (``training.calibration``: group folds
+   give each training petition a probability from a model that did not see it);
+3. choose the department model weight, the needs_review threshold and the khan_cap threshold on those
+   out-of-fold probabilities of the training originals, never on the test split;
+4. evaluate on the held-out originals;
+5. save bundle + manifest + metrics + model card under ``models/<version>/`` and point ``models/CURRENT``.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from sklearn.pipeline import Pipeline
 from sklearn.feature_extraction.text import CountVectorizer
 
-from service.calibrated import CompiledSigmoidLinear
 from service.model import ModelBundle, set_current
 from service.routing import Router, default_router
 from service.taxonomy import HEADS, Taxonomy, load_taxonomy
@@ -29,9 +30,10 @@ from service.text import fold_diacritics
 from service.triage import Triager
 from training.augment import augment
 from training.corpus import Record, data_hash, hash_text, load_corpus
-from training.pipeline import assemble, build_classifier, build_features
+from training.calibration import fit_calibrated_heads
+from training.pipeline import assemble, build_features
 from training.progress import Progress
-from training.split import split_by_group, validation_split
+from training.split import split_by_group
 
 #: needs_review threshold: the lowest confidence at which what is routed automatically is right this often.
 TARGET_AUTO_ACCURACY = 0.95
@@ -51,26 +53,30 @@ class TrainResult:
     report: dict
 
 
+@dataclass
+class FittedHeads:
+    heads: dict[str, Pipeline]
+    #: head → calibrated out-of-fold probabilities of every training row (columns in label order)
+    out_of_fold: dict[str, np.ndarray]
+
+
 def fit_heads(records: list[Record], taxonomy: Taxonomy, n_jobs: int = 2,
-              step: Callable[[str], None] | None = None) -> dict:
+              step: Callable[[str], None] | None = None) -> FittedHeads:
     """Fit shared features once and one calibrated classifier per head on ``records`` (already augmented)."""
     texts = [r.text for r in records]
-    groups = [r.group for r in records]
     features = build_features()
     X = features.fit_transform(texts)
     if step:
         step("features")
-    heads = {}
+    labels = {}
     for head in HEADS:
-        y = [r.label(head) for r in records]
-        missing = set(taxonomy.labels(head)) - set(y)
+        labels[head] = [r.label(head) for r in records]
+        missing = set(taxonomy.labels(head)) - set(labels[head])
         if missing:
             raise ValueError(f"no training example for {head} {sorted(missing)}: the corpus must cover every label")
-        classifier = build_classifier(groups, n_jobs=n_jobs).fit(X, y)
-        heads[head] = assemble(features, CompiledSigmoidLinear.from_calibrated(classifier))
-        if step:
-            step(head)
-    return heads
+    fitted = fit_calibrated_heads(X, labels, [r.group for r in records], n_jobs=n_jobs, on_head_done=step)
+    return FittedHeads(heads={head: assemble(features, fitted[head].model) for head in HEADS},
+                       out_of_fold={head: fitted[head].out_of_fold for head in HEADS})
 
 
 def indicative_keywords(records: list[Record], per_sector: int = 150, min_count: int = 3) -> dict[str, dict[str, float]]:
@@ -93,11 +99,14 @@ def indicative_keywords(records: list[Record], per_sector: int = 150, min_count:
     return result
 
 
-def tune_thresholds(triager: Triager, validation: list[Record], taxonomy: Taxonomy) -> dict:
-    """Department model weight, needs_review threshold and khan_cap threshold from validation originals."""
+def tune_thresholds(router: Router, validation: list[Record], probs: dict[str, np.ndarray],
+                    labels: dict[str, list[str]], taxonomy: Taxonomy) -> dict:
+    """Department model weight, needs_review threshold and khan_cap threshold.
+
+    ``probs`` are each head's probabilities for ``validation`` (rows in the same order) from models that did
+    not see those petitions: the out-of-fold probabilities of the training originals.
+    """
     texts = [r.text for r in validation]
-    probs = triager.bundle.predict_proba(texts)
-    labels = triager.bundle.labels
     gold_dept = [taxonomy.national_department(r.department) for r in validation]
     per_item = [{head: dict(zip(labels[head], probs[head][i])) for head in probs} for i in range(len(texts))]
 
@@ -105,7 +114,7 @@ def tune_thresholds(triager: Triager, validation: list[Record], taxonomy: Taxono
     for weight in MODEL_WEIGHTS:
         hits = 0
         for text, item, gold in zip(texts, per_item, gold_dept):
-            top = triager.router.route(text, item["sector"], item["department"], None, weight, limit=1)
+            top = router.route(text, item["sector"], item["department"], None, weight, limit=1)
             hits += bool(top) and taxonomy.national_department(top[0].code) == gold
         accuracy = hits / max(1, len(texts))
         if accuracy > best_accuracy + 1e-9:
@@ -113,7 +122,7 @@ def tune_thresholds(triager: Triager, validation: list[Record], taxonomy: Taxono
 
     confidences, correct = [], []
     for record, text, item, gold in zip(validation, texts, per_item, gold_dept):
-        top = triager.router.route(text, item["sector"], item["department"], None, best_weight, limit=1)
+        top = router.route(text, item["sector"], item["department"], None, best_weight, limit=1)
         sector_code = max(item["sector"], key=item["sector"].__getitem__)
         confidences.append(min(item["sector"][sector_code], top[0].confidence if top else 0.0))
         correct.append(sector_code == record.sector and bool(top) and taxonomy.national_department(top[0].code) == gold)
@@ -157,7 +166,7 @@ def train(models_dir: Path | None = None, corpus_dir: Path | None = None, n_jobs
     started = time.perf_counter()
     taxonomy = load_taxonomy()
     router = router or default_router()
-    progress = Progress(["corpus", "tuning", "features", *HEADS, "evaluation", "save"], quiet=quiet)
+    progress = Progress(["corpus", "features", *HEADS, "tuning", "evaluation", "save"], quiet=quiet)
     if split is None:
         if records is None:
             records = load_corpus(taxonomy, corpus_dir) if corpus_dir else load_corpus(taxonomy)
@@ -165,16 +174,16 @@ def train(models_dir: Path | None = None, corpus_dir: Path | None = None, n_jobs
     train_records, test_records = split
     progress.done("corpus", f"{len(train_records)} train / {len(test_records)} held out")
 
-    fit_part, validation = validation_split(train_records)
-    inner = ModelBundle(heads=fit_heads(augment(fit_part), taxonomy, n_jobs), version="tuning", trained_at="",
-                        data_hash="")
-    validation_originals = [r for r in validation if not r.variant_of]
-    thresholds = tune_thresholds(Triager(inner, router, taxonomy), validation_originals, taxonomy)
+    augmented = augment(train_records)
+    fitted = fit_heads(augmented, taxonomy, n_jobs, step=progress.done)
+    heads = fitted.heads
+    originals = [i for i, r in enumerate(augmented) if not r.variant_of]
+    labels = {head: [str(c) for c in heads[head].steps[-1][1].classes_] for head in HEADS}
+    thresholds = tune_thresholds(router, [augmented[i] for i in originals],
+                                 {head: fitted.out_of_fold[head][originals] for head in HEADS}, labels, taxonomy)
     tuning_report = thresholds.pop("validation")
     progress.done("tuning", f"model weight {thresholds['department_model_weight']}, review < "
-                            f"{thresholds['review']}, khan_cap ≥ {thresholds['khan_cap']}")
-
-    heads = fit_heads(augment(train_records), taxonomy, n_jobs, step=progress.done)
+                            f"{thresholds['review']}, khan_cap ≥ {thresholds['khan_cap']} (out-of-fold)")
     now = datetime.now(UTC)
     train_hash = data_hash(train_records)
     bundle = ModelBundle(heads=heads, version=make_version(train_hash, now), trained_at=now.isoformat(timespec="seconds"),

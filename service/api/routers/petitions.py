@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Response
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session, sessionmaker
 
 from service.api.deps import SessionDep, TaxonomyDep, TriagerDep, require_api_key
 from service.api.errors import ApiError
@@ -27,14 +27,16 @@ from service.store import (
     NewPetition,
     Petition,
     PetitionFilter,
+    PetitionRecord,
     TransitionError,
-    create_petition,
-    find_by_idempotency_key,
+    file_petition,
     get_petition,
     list_petitions,
+    petition_record,
     record_decision,
     write_transaction,
 )
+from service.taxonomy import Taxonomy
 
 router = APIRouter(prefix="/v1/petitions", tags=["petitions"], dependencies=[Depends(require_api_key)],
                    responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 422: {"model": ErrorOut}})
@@ -46,47 +48,41 @@ def petition_summary(petition: Petition) -> dict:
     return {field: getattr(petition, field) for field in PetitionOut.model_fields}
 
 
-def petition_detail(petition: Petition) -> dict:
-    return {**petition_summary(petition), "text": petition.text, "contact": petition.contact,
-            "history": [{field: getattr(e, field) for field in
-                         ("at", "kind", "source", "actor", "changes", "model_version", "rule", "note")}
-                        for e in petition.events],
-            "decisions": [{field: getattr(d, field) for field in
-                           ("officer", "decided_at", "sector", "petition_type", "urgency", "department", "status",
-                            "previous", "model_version", "confirmed", "note")} for d in petition.decisions]}
+def petition_detail(record: PetitionRecord) -> dict:
+    return {**{field: record[field] for field in PetitionOut.model_fields}, "text": record["text"],
+            "contact": record["contact"], "history": record["events"], "decisions": record["decisions"]}
 
 
 @router.post("", status_code=201, response_model=PetitionDetailOut,
              responses={200: {"model": PetitionDetailOut, "description": "Already filed with this idempotency key"}},
              summary="File a petition: stores it with its triage, status 'new' and legal due dates")
-def create(body: PetitionCreate, response: Response, session: SessionDep, triager: TriagerDep, tax: TaxonomyDep,
-           idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> dict:
+async def create(body: PetitionCreate, request: Request, response: Response, triager: TriagerDep, tax: TaxonomyDep,
+                 idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> dict:
     key = body.idempotency_key if body.idempotency_key is not None else idempotency_key
     if key is not None:
         key = key.strip()
         if not key:
             field = "idempotency_key" if body.idempotency_key is not None else "Idempotency-Key header"
             raise ApiError(422, "invalid_request", f"{field}: must not be empty (omit it to file without one)")
+    # Triage on the event loop, as /v1/classify does (about a millisecond of CPU); then one hop to a worker
+    # thread for the blocking database work, session included.
     triage = triager.triage(body.text, body.province)
     now = datetime.now(UTC)
     data = NewPetition(text=body.text, channel=body.channel, received_at=body.received_at or now,
                        contact=body.contact.model_dump(exclude_none=True) if body.contact else None,
                        external_ref=body.external_ref, idempotency_key=key)
     rule = triage.departments[0].rule if triage.departments else None
-    try:
-        # One transaction: the idempotency lookup (inside create_petition) and the insert.
-        with write_transaction(session):
-            petition, created = create_petition(session, data, triage.as_dict(), tax, now, rule=rule)
-    except IntegrityError:  # a concurrent request with the same key won the race: answer with its petition
-        existing = find_by_idempotency_key(session, key) if key else None
-        if existing is None:
-            raise
-        response.status_code = 200
-        return petition_detail(_load(session, existing.id))
+    record, created = await run_in_threadpool(_file, request.app.state.session_factory, data, triage.as_dict(), tax,
+                                              now, rule)
     if not created:
         response.status_code = 200  # already filed with this key: the first result, nothing stored twice
-        return petition_detail(_load(session, petition.id))
-    return petition_detail(petition)  # committed; the session still holds it with its first event
+    return petition_detail(record)
+
+
+def _file(factory: sessionmaker[Session], data: NewPetition, triage: dict, tax: Taxonomy, now: datetime,
+          rule: str | None) -> tuple[PetitionRecord, bool]:
+    with factory() as session:
+        return file_petition(session, data, triage, tax, now, rule=rule)
 
 
 @router.get("", response_model=PetitionPage, summary="List petitions, newest first, with filters and a cursor")
@@ -136,12 +132,12 @@ def decide(petition_id: PetitionId, body: DecisionCreate, session: SessionDep, t
     return petition_detail(_load(session, petition_id))
 
 
-def _load(session: Session, petition_id: str) -> Petition:
+def _load(session: Session, petition_id: str) -> PetitionRecord:
     session.expire_all()
     petition = get_petition(session, petition_id, with_history=True)
     if petition is None:
         raise ApiError(404, "not_found", f"petition_id: no petition with id {petition_id!r}")
-    return petition
+    return petition_record(petition)
 
 
 def _aware(value: datetime | None) -> datetime | None:
