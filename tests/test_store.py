@@ -1,3 +1,4 @@
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
@@ -63,3 +64,22 @@ def test_petition_lifecycle_on_both_databases(database_url, taxonomy):
         summary = stats(session, taxonomy, now)
     assert summary["total"] == 1 and summary["decided"] == 1 and summary["model_confirmed_share"] == 0.0
     assert summary["by_status"] == {"accepted": 1}
+
+
+def test_racing_requests_with_one_new_key_store_one_petition(database_url, taxonomy):
+    migrate(database_url)
+    factory = session_factory(make_engine(database_url))
+    now = datetime(2026, 11, 23, 8, tzinfo=UTC)
+    data = NewPetition("Mất nước ba ngày", "sms", now, None, None, "retry-storm-1")
+
+    def attempt(_: int) -> tuple[str, bool]:
+        with factory() as session:
+            record, created = file_petition(session, data, TRIAGE, taxonomy, now)
+            return record["id"], created
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(attempt, range(16)))
+    assert sum(created for _, created in outcomes) == 1
+    assert len({petition_id for petition_id, _ in outcomes}) == 1
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(Petition)) == 1
