@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     train = commands.add_parser("train", help="build a model bundle from the corpus")
     train.add_argument("--corpus", type=Path, default=CORPUS_DIR)
     train.add_argument("--models-dir", type=Path, default=None, help="default: MODELS_DIR setting (models/)")
-    train.add_argument("--jobs", type=int, default=2, help="parallel calibration folds")
+    train.add_argument("--jobs", type=int, default=2, help="parallel worker processes for the fold fits")
     train.add_argument("--no-set-current", action="store_true", help="do not point models/CURRENT at the result")
 
     evaluate = commands.add_parser("evaluate", help="evaluate the current (or given) bundle on a JSONL file")

@@ -250,7 +250,7 @@ def write_manifest_extras(directory: Path, train_records: list[Record], held_out
         "## Held-out metrics",
         *[f"- {name}: {value:.3f}" if isinstance(value, float) else f"- {name}: {value}" for name, value in metrics.items()],
         "",
-        "## Thresholds (tuned on an inner validation split)",
+        "## Thresholds (tuned on out-of-fold predictions of the training originals)",
         *[f"- {name}: {value}" for name, value in bundle.thresholds.items()],
         "",
         "## Libraries",
