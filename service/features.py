@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable
 
 import numpy as np
@@ -79,34 +80,41 @@ class TfidfViews(TransformerMixin, BaseEstimator):
         return self._transform_small(texts)
 
     def _transform_small(self, texts: list[str]) -> sp.csr_matrix:
-        """The same arithmetic as TfidfVectorizer.transform, in plain Python: for one request's few texts."""
+        """The same arithmetic as TfidfVectorizer.transform for one request's few texts: n-grams counted by
+        ``Counter`` (in C), only distinct n-grams looked up, weights computed with numpy per view."""
         indptr = [0]
-        indices: list[int] = []
-        values: list[float] = []
+        indices: list[np.ndarray] = []
+        values: list[np.ndarray] = []
+        stored = 0
         for text in texts:
             for pattern, preprocessor, lowercase, (low, high), vocabulary, idf, sublinear, offset in self.compiled_:
                 doc = preprocessor(text) if preprocessor is not None else (text.lower() if lowercase else text)
                 tokens = pattern.findall(doc)
-                counts: dict[int, int] = {}
-                for n in range(low, high + 1):
-                    grams = tokens if n == 1 else [" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
-                    for gram in grams:
-                        column = vocabulary.get(gram)
-                        if column is not None:
-                            counts[column] = counts.get(column, 0) + 1
-                if not counts:
+                grams = Counter(tokens) if low == 1 else Counter()
+                for n in range(max(low, 2), high + 1):
+                    grams.update([" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)] if n > 2
+                                 else [f"{a} {b}" for a, b in zip(tokens, tokens[1:])])
+                found = [(column, count) for gram, count in grams.items()
+                         if (column := vocabulary.get(gram)) is not None]
+                if not found:
                     continue
-                columns = sorted(counts)
-                weights = [(1.0 + math.log(counts[c])) if sublinear else float(counts[c]) for c in columns]
+                found.sort()
+                columns = np.fromiter((column for column, _ in found), dtype=np.int64, count=len(found))
+                weights = np.fromiter((count for _, count in found), dtype=np.float64, count=len(found))
+                if sublinear:
+                    weights = 1.0 + np.log(weights)
                 if idf is not None:
-                    weights = [w * idf[c] for w, c in zip(weights, columns)]
-                norm = math.sqrt(sum(w * w for w in weights)) or 1.0
-                indices.extend(offset + c for c in columns)
-                values.extend(w / norm for w in weights)
-            indptr.append(len(indices))
+                    weights *= idf[columns]
+                weights /= math.sqrt(float(weights @ weights)) or 1.0
+                indices.append(columns + offset)
+                values.append(weights)
+                stored += len(found)
+            indptr.append(stored)
         dtype = self.fitted_views_[0][1].dtype if self.fitted_views_ else np.float64
-        return sp.csr_matrix((np.asarray(values, dtype=dtype), np.asarray(indices, dtype=np.int32),
-                              np.asarray(indptr, dtype=np.int64)), shape=(len(texts), self.n_features_out_))
+        data = np.concatenate(values).astype(dtype) if values else np.zeros(0, dtype=dtype)
+        columns = np.concatenate(indices).astype(np.int32) if indices else np.zeros(0, dtype=np.int32)
+        return sp.csr_matrix((data, columns, np.asarray(indptr, dtype=np.int64)),
+                             shape=(len(texts), self.n_features_out_))
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         return np.concatenate([[f"{name}__{feature}" for feature in vectorizer.get_feature_names_out()]

@@ -20,6 +20,7 @@ import joblib
 import numpy as np
 from sklearn.pipeline import Pipeline
 
+from service.calibrated import CompiledSigmoidLinear, StackedHeads
 from service.taxonomy import HEADS, Taxonomy
 
 BUNDLE_FILE = "bundle.joblib"
@@ -76,19 +77,40 @@ class ModelBundle:
         """Probabilities per head, columns in ``labels[head]`` order.
 
         Heads that share their fitted preprocessing steps (the same objects, as ``training`` builds them)
-        transform the texts once: normalisation and feature extraction are most of the cost.
+        transform the texts once: normalisation and feature extraction are most of the cost. Their linear
+        classifiers are then scored with one product against their stacked coefficients.
         """
-        transformed: dict[tuple[int, ...], Any] = {}
         result: dict[str, np.ndarray] = {}
-        for head, pipe in self.heads.items():
-            prefix = tuple(id(step) for _, step in pipe.steps[:-1])
-            if prefix not in transformed:
-                data: Any = texts
-                for _, step in pipe.steps[:-1]:  # the steps directly: Pipeline.transform adds per-call overhead
-                    data = step.transform(data)
-                transformed[prefix] = data
-            result[head] = pipe.steps[-1][1].predict_proba(transformed[prefix])
-        return result
+        for steps, heads in self._scoring_plan():
+            data: Any = texts
+            for step in steps:  # the steps directly: Pipeline.transform adds per-call overhead
+                data = step.transform(data)
+            if isinstance(heads, StackedHeads):
+                result.update(heads.predict_proba(data))
+            else:
+                result.update({head: self.heads[head].steps[-1][1].predict_proba(data) for head in heads})
+        return {head: result[head] for head in self.heads}
+
+    def _scoring_plan(self) -> list[tuple[list[Any], StackedHeads | list[str]]]:
+        """Heads grouped by shared feature steps (computed once per loaded bundle, never pickled)."""
+        plan = self.__dict__.get("_plan")
+        if plan is None:
+            groups: dict[tuple[int, ...], list[str]] = {}
+            for head, pipe in self.heads.items():
+                groups.setdefault(tuple(id(step) for _, step in pipe.steps[:-1]), []).append(head)
+            plan = []
+            for heads in groups.values():
+                steps = [step for _, step in self.heads[heads[0]].steps[:-1]]
+                models = {head: self.heads[head].steps[-1][1] for head in heads}
+                linear = all(isinstance(model, CompiledSigmoidLinear) for model in models.values())
+                plan.append((steps, StackedHeads(models) if linear else heads))
+            self.__dict__["_plan"] = plan
+        return plan
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_plan", None)
+        return state
 
     def check_labels(self, taxonomy: Taxonomy) -> None:
         """Refuse a bundle whose label sets are not the taxonomy's (a model from another contract)."""

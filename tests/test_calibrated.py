@@ -5,7 +5,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.datasets import make_classification
 from sklearn.model_selection import GroupKFold
 
-from service.calibrated import CompiledSigmoidLinear
+from service.calibrated import CompiledSigmoidLinear, StackedHeads
 from training.calibration import fit_calibrated_heads, new_svc
 
 
@@ -49,3 +49,15 @@ def test_heads_are_fitted_in_parallel_with_the_same_result(problem):
 def test_binary_heads_are_refused():
     with pytest.raises(ValueError, match="multiclass"):
         CompiledSigmoidLinear.from_parts(np.array(["a", "b"]), np.zeros((2, 3)), np.zeros(2), np.ones(2), np.zeros(2))
+
+
+def test_stacked_heads_score_like_each_head_alone(problem):
+    X, y, groups = problem
+    heads = {name: head.model for name, head in
+             fit_calibrated_heads(X, {"a": y, "b": np.roll(y, 11)}, groups, n_jobs=1).items()}
+    alone = {name: model.predict_proba(X) for name, model in heads.items()}
+    stacked = StackedHeads(heads)
+    together = stacked.predict_proba(X)
+    for name in heads:
+        np.testing.assert_allclose(together[name], alone[name], atol=1e-12)
+        assert np.shares_memory(heads[name].coef_, stacked.coef)  # rows are views, not copies
