@@ -20,7 +20,7 @@ import joblib
 import numpy as np
 from sklearn.pipeline import Pipeline
 
-from service.calibrated import CompiledSigmoidLinear, StackedHeads
+from service.calibrated import StackedHeads
 from service.taxonomy import HEADS, Taxonomy
 
 BUNDLE_FILE = "bundle.joblib"
@@ -45,7 +45,8 @@ def library_versions() -> dict[str, str]:
 
 @dataclass
 class ModelBundle:
-    """Fitted heads and their metadata. ``heads[name]`` is a complete sklearn Pipeline (text → label)."""
+    """Fitted heads and their metadata. ``heads[name]`` is a complete sklearn Pipeline (text → label) ending in
+    a ``CompiledSigmoidLinear`` (as ``training`` builds them)."""
 
     heads: dict[str, Pipeline]
     version: str
@@ -81,29 +82,23 @@ class ModelBundle:
         classifiers are then scored with one product against their stacked coefficients.
         """
         result: dict[str, np.ndarray] = {}
-        for steps, heads in self._scoring_plan():
+        for steps, stacked in self._scoring_plan():
             data: Any = texts
             for step in steps:  # the steps directly: Pipeline.transform adds per-call overhead
                 data = step.transform(data)
-            if isinstance(heads, StackedHeads):
-                result.update(heads.predict_proba(data))
-            else:
-                result.update({head: self.heads[head].steps[-1][1].predict_proba(data) for head in heads})
+            result.update(stacked.predict_proba(data))
         return {head: result[head] for head in self.heads}
 
-    def _scoring_plan(self) -> list[tuple[list[Any], StackedHeads | list[str]]]:
+    def _scoring_plan(self) -> list[tuple[list[Any], StackedHeads]]:
         """Heads grouped by shared feature steps (computed once per loaded bundle, never pickled)."""
         plan = self.__dict__.get("_plan")
         if plan is None:
             groups: dict[tuple[int, ...], list[str]] = {}
             for head, pipe in self.heads.items():
                 groups.setdefault(tuple(id(step) for _, step in pipe.steps[:-1]), []).append(head)
-            plan = []
-            for heads in groups.values():
-                steps = [step for _, step in self.heads[heads[0]].steps[:-1]]
-                models = {head: self.heads[head].steps[-1][1] for head in heads}
-                linear = all(isinstance(model, CompiledSigmoidLinear) for model in models.values())
-                plan.append((steps, StackedHeads(models) if linear else heads))
+            plan = [([step for _, step in self.heads[heads[0]].steps[:-1]],
+                     StackedHeads({head: self.heads[head].steps[-1][1] for head in heads}))
+                    for heads in groups.values()]
             self.__dict__["_plan"] = plan
         return plan
 

@@ -279,7 +279,9 @@ class NewPetition:
 
 
 def find_by_idempotency_key(session: Session, key: str) -> Petition | None:
-    return session.scalar(select(Petition).where(Petition.idempotency_key == key))
+    """The petition filed with ``key``, with its history loaded."""
+    return session.scalar(select(Petition).where(Petition.idempotency_key == key)
+                          .options(selectinload(Petition.events), selectinload(Petition.decisions)))
 
 
 #: What a stored petition looks like to callers: its columns plus ``events`` and ``decisions`` (lists of dicts).
@@ -317,8 +319,7 @@ def file_petition(session: Session, data: NewPetition, triage: dict[str, Any], t
     existing = find_by_idempotency_key(session, data.idempotency_key) if data.idempotency_key else None
     if existing is None:  # cannot happen: only the key's unique index skips an insert
         raise RuntimeError("petition insert skipped without an idempotency key conflict")
-    session.expire_all()
-    return petition_record(get_petition(session, existing.id, with_history=True) or existing), False
+    return petition_record(existing), False
 
 
 def _insert_unless_key_exists(session: Session):

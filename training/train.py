@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from sklearn.pipeline import Pipeline
 from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.pipeline import Pipeline
 
 from service.model import ModelBundle, set_current
 from service.routing import Router, default_router
@@ -176,18 +176,19 @@ def train(models_dir: Path | None = None, corpus_dir: Path | None = None, n_jobs
 
     augmented = augment(train_records)
     fitted = fit_heads(augmented, taxonomy, n_jobs, step=progress.done)
-    heads = fitted.heads
-    originals = [i for i, r in enumerate(augmented) if not r.variant_of]
-    labels = {head: [str(c) for c in heads[head].steps[-1][1].classes_] for head in HEADS}
-    thresholds = tune_thresholds(router, [augmented[i] for i in originals],
-                                 {head: fitted.out_of_fold[head][originals] for head in HEADS}, labels, taxonomy)
-    tuning_report = thresholds.pop("validation")
-    progress.done("tuning", f"model weight {thresholds['department_model_weight']}, review < "
-                            f"{thresholds['review']}, khan_cap ≥ {thresholds['khan_cap']} (out-of-fold)")
     now = datetime.now(UTC)
     train_hash = data_hash(train_records)
-    bundle = ModelBundle(heads=heads, version=make_version(train_hash, now), trained_at=now.isoformat(timespec="seconds"),
-                         data_hash=train_hash, thresholds=thresholds, keywords=indicative_keywords(train_records))
+    bundle = ModelBundle(heads=fitted.heads, version=make_version(train_hash, now),
+                         trained_at=now.isoformat(timespec="seconds"), data_hash=train_hash,
+                         keywords=indicative_keywords(train_records))
+    originals = [i for i, r in enumerate(augmented) if not r.variant_of]
+    thresholds = tune_thresholds(router, [augmented[i] for i in originals],
+                                 {head: fitted.out_of_fold[head][originals] for head in HEADS}, bundle.labels,
+                                 taxonomy)
+    tuning_report = thresholds.pop("validation")
+    bundle.thresholds = thresholds
+    progress.done("tuning", f"model weight {thresholds['department_model_weight']}, review < "
+                            f"{thresholds['review']}, khan_cap ≥ {thresholds['khan_cap']} (out-of-fold)")
     held_out = [r for r in test_records if not r.variant_of]
     report = evaluate(Triager(bundle, router, taxonomy), held_out, taxonomy)
     report["tuning"] = tuning_report
