@@ -70,9 +70,28 @@ local counter = 0
 -- thread_id is a global: setup() gives each wrk thread its own (a local here would shadow it, and
 -- both threads would send the same idempotency keys)
 thread_id = 0
-local think = %s
-function delay() return think end
 function setup(thread) thread:set("thread_id", math.random(1, 1e9)) end
+function init(args) math.randomseed(thread_id) end
+
+-- Paced runs: this thread's requests arrive as a Poisson process of mean gap `gap` ms, the way independent
+-- clients arrive. Each call of delay() books the next arrival for the connection that asks; a fixed think
+-- time instead keeps the 32 connections in lockstep, and their bursts of 32 measure queueing, not load.
+local gap = %s
+local ffi = require("ffi")
+ffi.cdef[[ typedef struct { long tv_sec; long tv_nsec; } pacing_timespec; int clock_gettime(int, pacing_timespec *); ]]
+local clock = ffi.new("pacing_timespec")
+local function now_ms()
+  ffi.C.clock_gettime(1, clock)  -- CLOCK_MONOTONIC
+  return tonumber(clock.tv_sec) * 1000 + tonumber(clock.tv_nsec) / 1e6
+end
+local booked = nil
+function delay()
+  if gap == 0 then return 0 end
+  local now = now_ms()
+  -- behind schedule (every connection was busy): the next arrival counts from now, no backlog is replayed
+  booked = math.max(booked or now, now) + -math.log(1 - math.random()) * gap
+  return math.floor(booked - now)
+end
 request = function()
   counter = counter + 1
   local body = bodies[(counter %% #bodies) + 1]
@@ -93,15 +112,17 @@ def drive(base: str, path: str, bodies: list[dict], concurrency: int, seconds: i
     """Run wrk (C, two threads) against ``path`` for ``seconds`` and parse its summary.
 
     Without ``rate`` every connection sends its next request as soon as the last one is answered (closed loop:
-    the service's capacity). With ``rate``, each connection waits ``concurrency / rate`` seconds between
-    requests, which offers about ``rate`` requests/s: the latency a client sees at that load.
+    the service's capacity). With ``rate``, requests arrive at random (Poisson) at about ``rate`` per second,
+    spread over the ``concurrency`` connections: the latency a client sees at that load. If the service
+    falls behind, fewer are sent, and the achieved rate printed shows it.
     """
-    think = int(concurrency / rate * 1000) if rate else 0
+    threads = 2
+    gap = threads * 1000 / rate if rate else 0
     encoded = ", ".join(_lua_string(json.dumps(body, ensure_ascii=False)) for body in bodies)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as script:
-        script.write(LUA % (encoded, path, "true" if unique else "false", think, KEY))
+        script.write(LUA % (encoded, path, "true" if unique else "false", gap, KEY))
     try:
-        output = subprocess.run(["wrk", "-t2", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "10s", "-s", script.name,
+        output = subprocess.run(["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "10s", "-s", script.name,
                                  base], capture_output=True, text=True, timeout=seconds + 60).stdout
     finally:
         os.unlink(script.name)

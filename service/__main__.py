@@ -55,19 +55,16 @@ def _classify(args) -> int:
 def _serve(args) -> int:
     import os
 
-    import uvicorn
-
+    from service.logs import logging_config
     from service.store import migrate
+    from service.workers import serve
 
     settings = get_settings()
     if settings.auto_migrate:
         # Once, here, rather than in every worker at the same moment.
         migrate(settings.database_url)
         os.environ["AUTO_MIGRATE"] = "false"
-    uvicorn.run("service.api.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-                log_config=None, access_log=False)
-    return 0
-
+    return serve(args.host, args.port, args.workers, logging_config(settings.log_level))
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
         default="FULL", description="SQLite durability: FULL syncs every commit (survives power loss); NORMAL "
                                     "(WAL) survives a crash of the service but may lose the last commits on power loss.")
     auto_migrate: bool = Field(default=True, description="Bring the schema up to date when the app starts.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Level of the service's log on stderr; INFO logs one line per request.")
     review_threshold_override: float | None = Field(
         default=None, description="Override the bundle's needs_review confidence threshold (0-1)."
     )

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -35,8 +31,8 @@ from training.retrain import gate, retrain
 from training.split import split_by_group
 
 from tests.conftest import API_KEY
+from tests.running_service import running_service
 
-ROOT = Path(__file__).resolve().parent.parent
 
 # A pattern the base corpus never saw: complaints about a (fictional) "Velmora" monitoring station's siren.
 PATTERN = [
@@ -193,21 +189,8 @@ def _wait_until_served(base: str, version: str, deadline_s: float = 60.0) -> boo
 def test_reload_under_concurrent_classify_requests_loses_none(models_copy, tmp_path):
     first = current_bundle_dir(models_copy)
     second = _second_bundle(models_copy)
-    with socket.socket() as probe:  # a port the OS says is free
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "MODELS_DIR": str(models_copy), "API_KEYS": API_KEY,
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'reload.db'}"}
-    server = subprocess.Popen([sys.executable, "-m", "service", "serve", "--port", str(port), "--workers", "2"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
+    with running_service(models_copy, f"sqlite:///{tmp_path / 'reload.db'}", tmp_path / "service.log") as service:
+        base = service.base
         failures: list[str] = []
         versions: Counter = Counter()
         stop = threading.Event()
@@ -240,9 +223,6 @@ def test_reload_under_concurrent_classify_requests_loses_none(models_copy, tmp_p
         stop.set()
         for thread in threads:
             thread.join()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     assert not failures, failures[:5]
     assert versions[first.name] > 0 and versions[second.name] > 0
     assert set(final) == {second.name}  # the broken bundle was refused by every worker; the last good one kept
