@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
+from service.taxonomy import load_taxonomy
 from service.triage import Triager
 
 CHUNK = 256
@@ -20,25 +21,39 @@ class BatchSummary:
     errors: int = 0
 
 
-def parse_line(number: int, line: str, max_chars: int) -> tuple[Any, str | None, str | None]:
-    """(id, text, error) for one input line."""
+class ParsedLine(NamedTuple):
+    id: Any
+    text: str | None
+    channel: str | None
+    error: str | None
+
+
+def parse_line(number: int, line: str, max_chars: int) -> ParsedLine:
+    """The id, text and optional channel of one input line, or the error that names the field."""
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
-        return None, None, f"line {number}: invalid JSON ({exc.msg} at column {exc.colno})"
+        return ParsedLine(None, None, None, f"line {number}: invalid JSON ({exc.msg} at column {exc.colno})")
     if not isinstance(obj, dict):
-        return None, None, f"line {number}: expected a JSON object with 'id' and 'text'"
+        return ParsedLine(None, None, None, f"line {number}: expected a JSON object with 'id' and 'text'")
     item_id = obj.get("id")
     if item_id is None or isinstance(item_id, (dict, list)):
-        return item_id, None, f"line {number}: field 'id' is missing or not a string/number"
+        return ParsedLine(item_id, None, None, f"line {number}: field 'id' is missing or not a string/number")
     text = obj.get("text")
+    error = None
     if not isinstance(text, str):
-        return item_id, None, f"line {number}: field 'text' is missing or not a string"
-    if not text.strip():
-        return item_id, None, f"line {number}: field 'text' is empty"
-    if len(text) > max_chars:
-        return item_id, None, f"line {number}: field 'text' has {len(text)} characters, more than {max_chars}"
-    return item_id, text, None
+        error = f"line {number}: field 'text' is missing or not a string"
+    elif not text.strip():
+        error = f"line {number}: field 'text' is empty"
+    elif len(text) > max_chars:
+        error = f"line {number}: field 'text' has {len(text)} characters, more than {max_chars}"
+    channel = obj.get("channel")
+    channels = load_taxonomy().channels
+    if error is None and channel is not None and channel not in channels:
+        error = f"line {number}: field 'channel' is {channel!r}; valid channels: {', '.join(channels)}"
+    if error is not None:
+        return ParsedLine(item_id, None, None, error)
+    return ParsedLine(item_id, text, channel, None)
 
 
 def classify_stream(triager: Triager, source: IO[str], sink: IO[str], max_chars: int = 20_000) -> BatchSummary:
@@ -50,7 +65,7 @@ def classify_stream(triager: Triager, source: IO[str], sink: IO[str], max_chars:
 
 
 def _chunks(triager: Triager, source: IO[str], max_chars: int, summary: BatchSummary) -> Iterator[list[dict]]:
-    pending: list[tuple[Any, str | None, str | None]] = []
+    pending: list[ParsedLine] = []
     for number, line in enumerate(source, 1):
         if not line.strip():
             continue
@@ -63,15 +78,17 @@ def _chunks(triager: Triager, source: IO[str], max_chars: int, summary: BatchSum
         yield _run(triager, pending, summary)
 
 
-def _run(triager: Triager, items: list[tuple[Any, str | None, str | None]], summary: BatchSummary) -> list[dict]:
-    valid = [(i, text) for i, (_, text, error) in enumerate(items) if error is None]
-    triaged = dict(zip((i for i, _ in valid), triager.triage_many([text for _, text in valid]))) if valid else {}
+def _run(triager: Triager, items: list[ParsedLine], summary: BatchSummary) -> list[dict]:
+    valid = [(i, item) for i, item in enumerate(items) if item.error is None]
+    triaged = dict(zip((i for i, _ in valid),
+                       triager.triage_many([item.text for _, item in valid], None,
+                                           [item.channel for _, item in valid]))) if valid else {}
     results = []
-    for i, (item_id, _, error) in enumerate(items):
-        if error is not None:
+    for i, item in enumerate(items):
+        if item.error is not None:
             summary.errors += 1
-            results.append({"id": item_id, "error": error})
+            results.append({"id": item.id, "error": item.error})
         else:
             summary.classified += 1
-            results.append({"id": item_id, **triaged[i].as_dict()})
+            results.append({"id": item.id, **triaged[i].as_dict()})
     return results

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, selectinload, sessionmaker
 
 from service.taxonomy import Taxonomy
+from service.workdays import add_days
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -241,20 +242,9 @@ def write_transaction(session: Session) -> Iterator[Session]:
 
 # --- due dates -------------------------------------------------------------------------------------------
 
-def add_days(start: datetime, days: int, working_days: bool) -> datetime:
-    """``days`` calendar days, or working days skipping Saturdays and Sundays."""
-    if not working_days:
-        return start + timedelta(days=days)
-    current, remaining = start, days
-    while remaining > 0:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            remaining -= 1
-    return current
-
-
 def due_dates(received_at: datetime, petition_type: str, taxonomy: Taxonomy) -> dict[str, datetime | None]:
-    """Deadlines of the petition type (accept, resolve) counted from receipt or from the previous step."""
+    """Deadlines of the petition type (accept, resolve) counted from receipt or from the previous step, in
+    calendar days or in Vietnam's working days (``service.workdays``)."""
     computed: dict[str, datetime] = {}
     for step, deadline in taxonomy.petition_types[petition_type].deadlines.items():
         start = received_at if deadline.start == "received" else computed.get(deadline.start, received_at)

@@ -9,6 +9,7 @@ from typing import Any
 
 from pathlib import Path
 
+from service.flags import HandlingFlag, handling_flags
 from service.location import Location, find_location
 from service.model import ModelBundle, current_bundle_dir, load_bundle
 from service.routing import DepartmentSuggestion, Router, default_router
@@ -41,6 +42,7 @@ class Triage:
     location: Location | None
     needs_review: bool
     keywords: list[str]
+    flags: list[HandlingFlag]
     model_version: str
 
     def as_dict(self) -> dict[str, Any]:
@@ -54,6 +56,7 @@ class Triage:
             "location": self.location.as_dict() if self.location else None,
             "needs_review": self.needs_review,
             "keywords": self.keywords,
+            "flags": [f.as_dict() for f in self.flags],
             "model_version": self.model_version,
         }
 
@@ -78,21 +81,28 @@ class Triager:
     def version(self) -> str:
         return self.bundle.version
 
-    def triage(self, text: str, province: str | None = None) -> Triage:
-        return self.triage_many([text], [province])[0]
+    def triage(self, text: str, province: str | None = None, channel: str | None = None) -> Triage:
+        return self.triage_many([text], [province], [channel])[0]
 
-    def triage_many(self, texts: Sequence[str], provinces: Sequence[str | None] | None = None) -> list[Triage]:
-        """Triage several texts in one vectorised pass. Empty text is the caller's error: ValueError."""
+    def triage_many(self, texts: Sequence[str], provinces: Sequence[str | None] | None = None,
+                    channels: Sequence[str | None] | None = None) -> list[Triage]:
+        """Triage several texts in one vectorised pass. Empty text is the caller's error: ValueError.
+
+        ``provinces`` (the intake office's, used when a text names none) and ``channels`` (which only the
+        handling flags use) are per text; None where unknown.
+        """
         if any(not isinstance(t, str) or not t.strip() for t in texts):
             raise ValueError("text must be a non-empty string")
         provinces = list(provinces) if provinces is not None else [None] * len(texts)
+        channels = list(channels) if channels is not None else [None] * len(texts)
         probabilities = self.bundle.predict_proba(list(texts))
         labels = self._labels
-        return [self._one(text, province, {head: dict(zip(labels[head], probabilities[head][i]))
-                                           for head in probabilities})
-                for i, (text, province) in enumerate(zip(texts, provinces))]
+        return [self._one(text, province, channel, {head: dict(zip(labels[head], probabilities[head][i]))
+                                                    for head in probabilities})
+                for i, (text, province, channel) in enumerate(zip(texts, provinces, channels))]
 
-    def _one(self, text: str, province: str | None, probs: dict[str, dict[str, float]]) -> Triage:
+    def _one(self, text: str, province: str | None, channel: str | None,
+             probs: dict[str, dict[str, float]]) -> Triage:
         ranked_sectors = sorted(probs["sector"].items(), key=lambda item: item[1], reverse=True)
         candidates = [self._label("sector", code, p) for code, p in ranked_sectors[:3]]
         location = find_location(text, province)
@@ -100,17 +110,19 @@ class Triager:
         urgency_code, urgency_p = _argmax(probs["urgency"])
         if self.khan_cap_threshold is not None and probs["urgency"].get("khan_cap", 0.0) >= self.khan_cap_threshold:
             urgency_code, urgency_p = "khan_cap", probs["urgency"]["khan_cap"]
+        petition_type = self._label("petition_type", *_argmax(probs["petition_type"]))
         unsure = (candidates[0].confidence < self.review_threshold
                   or not departments or departments[0].confidence < self.review_threshold)
         return Triage(
             sector=candidates[0],
             sector_candidates=candidates,
-            petition_type=self._label("petition_type", *_argmax(probs["petition_type"])),
+            petition_type=petition_type,
             urgency=self._label("urgency", urgency_code, urgency_p),
             departments=departments,
             location=location,
             needs_review=bool(unsure),  # numpy comparisons give numpy.bool_, which JSON cannot encode
             keywords=self._keywords_for(text, candidates[0].code),
+            flags=handling_flags(text, petition_type.code, probs["petition_type"], channel),
             model_version=self.bundle.version,
         )
 

@@ -8,7 +8,6 @@ from service.store import (
     NewPetition,
     TransitionError,
     Petition,
-    add_days,
     due_dates,
     file_petition,
     get_petition,
@@ -24,14 +23,14 @@ TRIAGE = {"sector": {"code": "ha_tang_do_thi"}, "petition_type": {"code": "kien_
           "needs_review": True, "model_version": "v-test"}
 
 
-def test_working_days_skip_weekends(taxonomy):
+def test_due_dates_count_working_or_calendar_days_by_petition_type(taxonomy):
     friday = datetime(2026, 11, 20, 9, tzinfo=UTC)
-    assert add_days(friday, 1, working_days=True).weekday() == 0
-    assert add_days(friday, 10, working_days=True) == datetime(2026, 12, 4, 9, tzinfo=UTC)
-    dates = due_dates(friday, "khieu_nai", taxonomy)
+    dates = due_dates(friday, "khieu_nai", taxonomy)  # accept within 10 days, resolve within 30 of that
     assert dates["accept_due"] == datetime(2026, 11, 30, 9, tzinfo=UTC)
     assert dates["resolve_due"] == datetime(2026, 12, 30, 9, tzinfo=UTC)
     assert due_dates(friday, "hoi_dap", taxonomy) == {"accept_due": None, "resolve_due": None}
+    # 10 working days: Monday 23, then from 25 November (the 24th is Vietnam Cultural Day) → Monday 7 December
+    assert due_dates(friday, "kien_nghi_phan_anh", taxonomy)["accept_due"] == datetime(2026, 12, 7, 9, tzinfo=UTC)
 
 
 def test_petition_lifecycle_on_both_databases(database_url, taxonomy):

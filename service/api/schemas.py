@@ -3,7 +3,7 @@ names the field, before any handler runs."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -11,9 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from service.location import resolve_province
 from service.settings import get_settings
 from service.taxonomy import load_taxonomy
+from service.workdays import VIETNAM_TZ
 
-#: Naive timestamps are read as Vietnam time (UTC+7), the zone every intake office works in.
-VIETNAM_TZ = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 
 EXAMPLE_TEXT = ("Kính gửi UBND phường Bàn Cờ. Hẻm 12 đường Nguyễn Thiện Thuật (phường 5 quận 3 cũ) bị ngập "
                 "sâu ba ngày nay sau mỗi trận mưa, nước tràn vào nhà dân. Đề nghị phường nạo vét cống thoát nước.")
@@ -56,7 +55,8 @@ class ClassifyRequest(BaseModel):
     ]})
 
     text: str = Field(description="The petition text, as received (up to 20,000 characters).")
-    channel: str | None = Field(default=None, description="letter, web, hotline, transcript or sms.")
+    channel: str | None = Field(default=None, description="letter, web, hotline, transcript or sms (used by the "
+                                                          "handling flags).")
     province: str | None = Field(default=None, description="The intake office's province, used when the text names none.")
 
     _text = field_validator("text")(_check_text)
@@ -110,6 +110,11 @@ class LocationOut(BaseModel):
     original: str | None
 
 
+class FlagOut(BaseModel):
+    code: str = Field(description="e.g. to_cao_khong_theo_luat, khieu_nai_can_don_co_chu_ky, nhieu_noi_dung")
+    message: str = Field(description="The advice to the officer, in Vietnamese.")
+
+
 class TriageOut(BaseModel):
     sector: LabelOut
     sector_candidates: list[LabelOut]
@@ -119,6 +124,10 @@ class TriageOut(BaseModel):
     location: LocationOut | None
     needs_review: bool
     keywords: list[str]
+    flags: list[FlagOut] = Field(
+        default_factory=list,  # petitions filed before flags existed have none stored
+        description="Handling advice from taxonomy.md (not classes): procedures to check before handling, from "
+                    "the petition type, the channel and the text.")
     model_version: str
 
 

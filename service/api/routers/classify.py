@@ -17,7 +17,7 @@ router = APIRouter(prefix="/v1/classify", tags=["classify"], dependencies=[Depen
 async def classify(body: ClassifyRequest, triager: TriagerDep) -> dict:
     # About a millisecond of CPU and no I/O: run on the event loop, first come first served. In a threadpool,
     # CPU-bound threads contend with the loop for the GIL and the tail latency grows tenfold under load.
-    return triager.triage(body.text, body.province).as_dict()
+    return triager.triage(body.text, body.province, body.channel).as_dict()
 
 
 @router.post("/batch", response_model=BatchOut, summary="Triage up to 1,000 petitions, results in order")
@@ -37,7 +37,8 @@ def classify_batch(body: BatchRequest, triager: TriagerDep) -> dict:
                             "errors": [{"field": field_name(e["loc"]), "message": describe(e)} for e in exc.errors()]})
     valid = [(i, item) for i, item in enumerate(parsed) if item is not None]
     if valid:
-        triaged = triager.triage_many([item.text for _, item in valid], [item.province for _, item in valid])
+        triaged = triager.triage_many([item.text for _, item in valid], [item.province for _, item in valid],
+                                      [item.channel for _, item in valid])
         for (i, _), triage in zip(valid, triaged):
             results[i]["result"] = triage.as_dict()
     return {"results": results}

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.api.deps import SessionDep, TaxonomyDep, TriagerDep, require_api_key
 from service.api.errors import ApiError
+from service.workdays import VIETNAM_TZ
 from service.api.schemas import (
-    VIETNAM_TZ,
     DecisionCreate,
     ErrorOut,
     PetitionCreate,
@@ -66,7 +66,7 @@ async def create(body: PetitionCreate, request: Request, response: Response, tri
             raise ApiError(422, "invalid_request", f"{field}: must not be empty (omit it to file without one)")
     # Triage on the event loop, as /v1/classify does (about a millisecond of CPU); then one hop to a worker
     # thread for the blocking database work, session included.
-    triage = triager.triage(body.text, body.province)
+    triage = triager.triage(body.text, body.province, body.channel)
     now = datetime.now(UTC)
     data = NewPetition(text=body.text, channel=body.channel, received_at=body.received_at or now,
                        contact=body.contact.model_dump(exclude_none=True) if body.contact else None,
