@@ -3,7 +3,7 @@ import subprocess
 import sys
 
 REQUIRED = {"id", "sector", "sector_candidates", "petition_type", "urgency", "departments", "location",
-            "needs_review", "keywords", "model_version"}
+            "needs_review", "keywords", "flags", "model_version"}
 
 
 def test_batch_cli_writes_one_result_per_line_and_survives_bad_lines(tmp_path, models_dir):

@@ -39,10 +39,30 @@ def test_triage_result_shape(triager):
     result = triager.triage("Cột điện trước nhà số 45 ngõ 12 phố Khâm Thiên bị đổ, dây điện rơi xuống đường, "
                             "rất nguy hiểm", "Hà Nội").as_dict()
     assert set(result) == {"sector", "sector_candidates", "petition_type", "urgency", "departments", "location",
-                           "needs_review", "keywords", "model_version"}
+                           "needs_review", "keywords", "flags", "model_version"}
     assert len(result["sector_candidates"]) == 3
     assert result["sector_candidates"][0] == result["sector"]
     assert 1 <= len(result["departments"]) <= 3 and all(d["reason"] for d in result["departments"])
     assert result["location"]["province"] == "Hà Nội"
     confidences = [c["confidence"] for c in result["sector_candidates"]]
     assert confidences == sorted(confidences, reverse=True) and 0 < sum(confidences) <= 1.0001
+
+
+def test_independent_petitions_evaluated_from_a_folder(trained, tmp_path):
+    """data/eval: petitions written blind from taxonomy.md alone, never trained on (see data/eval/README.md)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    command = [sys.executable, "-m", "training", "evaluate", "--model", str(trained.directory), "--out", str(tmp_path)]
+    result = subprocess.run([*command, "--data", str(root / "data" / "eval")], cwd=root, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["records"] == sum(1 for f in (root / "data" / "eval").glob("*.jsonl") for _ in f.open())
+    assert report["headline"]["sector_macro_f1"] >= 0.85 and report["headline"]["department_top1"] >= 0.80
+    missing = subprocess.run([*command, "--data", str(tmp_path / "nowhere")], cwd=root, capture_output=True,
+                             text=True, timeout=300)
+    assert missing.returncode == 2 and "does not exist" in missing.stderr

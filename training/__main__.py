@@ -29,8 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--jobs", type=int, default=2, help="parallel worker processes for the fold fits")
     train.add_argument("--no-set-current", action="store_true", help="do not point models/CURRENT at the result")
 
-    evaluate = commands.add_parser("evaluate", help="evaluate the current (or given) bundle on a JSONL file")
-    evaluate.add_argument("--data", type=Path, required=True, help="labelled JSONL (corpus format)")
+    evaluate = commands.add_parser("evaluate", help="evaluate the current (or given) bundle on labelled JSONL")
+    evaluate.add_argument("--data", type=Path, required=True,
+                          help="labelled JSONL (corpus format), or a folder of them (e.g. data/eval)")
     evaluate.add_argument("--model", type=Path, default=None, help="bundle folder; default: models/CURRENT")
     evaluate.add_argument("--out", type=Path, default=Path("reports") / "evaluation")
 
@@ -107,7 +108,7 @@ def _evaluate(args, taxonomy) -> int:
     from service.model import BundleError, current_bundle_dir, load_bundle
     from service.routing import default_router
     from service.triage import Triager
-    from training.corpus import load_records
+    from training.corpus import corpus_files, load_records
     from training.evaluate import evaluate, write_report
 
     try:
@@ -116,11 +117,14 @@ def _evaluate(args, taxonomy) -> int:
     except BundleError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    records, problems = load_records([args.data], taxonomy)
+    if not args.data.exists():
+        print(f"error: {args.data} does not exist", file=sys.stderr)
+        return 2
+    records, problems = load_records(corpus_files(args.data) if args.data.is_dir() else [args.data], taxonomy)
     for problem in problems:
         print(f"skipped {problem}", file=sys.stderr)
     if not records:
-        print("error: no valid labelled record in the file", file=sys.stderr)
+        print(f"error: no valid labelled record in {args.data}", file=sys.stderr)
         return 2
     report = evaluate(Triager(bundle, default_router(), taxonomy), records, taxonomy)
     write_report(report, args.out)

@@ -92,8 +92,10 @@ def record_from_dict(obj: dict, taxonomy: Taxonomy) -> tuple[Record | None, list
     for head in HEADS:
         if obj[head] not in taxonomy.all_codes(head):
             errors.append(f"unknown {head} {obj[head]!r}")
-    if obj.get("department") in taxonomy.departments and taxonomy.departments[obj["department"]].province_specific:
-        errors.append(f"department {obj['department']!r} is province-specific: label its national fallback")
+    if obj.get("department") in taxonomy.departments:
+        # A province-specific department (Sở Du lịch in Hà Nội) and its national fallback are equivalent
+        # (taxonomy.md): the models learn national codes and routing swaps the local one in per province.
+        obj = {**obj, "department": taxonomy.national_department(obj["department"])}
     if obj.get("province") and resolve_province(obj["province"]) is None:
         errors.append(f"unknown province {obj['province']!r}")
     known = {f for f in Record.__dataclass_fields__ if f != "source"}
