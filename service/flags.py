@@ -27,8 +27,7 @@ def _phrases(*patterns: str) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(patterns) + r")\b")
 
 
-_ANONYMOUS = _phrases(r"nac danh", r"giau ten", r"xin (?:phep )?(?:duoc )?(?:khong|ko|k) (?:neu|de|ghi) ten",
-                      r"(?:khong|ko|k) (?:dam )?(?:neu|de|ghi) ten")
+_ANONYMOUS = _phrases(r"nac danh", r"giau ten", r"(?:khong|ko|k) (?:dam )?(?:neu|de|ghi) ten")
 _BEFORE_COURT = _phrases(r"khoi kien", r"kien ra toa", r"toa an (?:\w+ )?(?:da |dang )?(?:thu ly|xet xu|xu)")
 _DECIDED_TWICE = _phrases(r"giai quyet (?:khieu nai )?lan (?:hai|2|thu hai)", r"quyet dinh (?:giai quyet )?lan (?:hai|2)")
 # "báo nhiều lần" folds to "bao nhieu lan" (how many times): only verbs of petitioning count
