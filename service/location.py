@@ -47,6 +47,8 @@ _MENTION = re.compile(
     r"(?<![a-z0-9])(" + "|".join(w.replace(" ", r"\s+") for w in _UNIT_WORDS) + r")(?:\.\s*|\s+|(?=\d))"
     r"(?=([a-z0-9]+(?:[ \t]+[a-z0-9]+){0,3}))"
 )
+# A street, road or bridge word right before a place name makes it a street's name, not the place.
+_STREET_BEFORE = re.compile(r"(?:(?<![a-z])(?:duong|dai lo|hem|ngo|kiet|cau|quoc lo)|(?<!thanh )(?<![a-z])pho)\s+\Z")
 _STOP_WORDS = {"quan", "huyen", "tinh", "thanh", "pho", "tp", "phuong", "xa", "thi", "q", "h", "p", "x",
                "va", "cua", "bi", "da", "o", "tai", "nha", "so", "duong", "hem", "ngo", "to", "ap", "thon"}
 
@@ -142,7 +144,14 @@ def _find_mentions(text: str) -> _Mentions:
             name_key = "".join(name_words)
             span = text[match.start(): match.start(2) + len(" ".join(name_words))]
             if unit in _WARD_UNITS and (key := _WARD_UNITS[unit] + name_key) in index.known_wards:
+                if size == 1 and not name_key.isdigit() and not _capitalised(text, match.start(2)):
+                    # "xã tự ý", "phường hỗ trợ", "xã xuống làm": one lowercase word after the unit is
+                    # almost always an ordinary word; one-word commune names are written as names
+                    break
                 found.wards.append((key, span))
+                district = _district_after(folded, match.start(2) + len(" ".join(name_words)))
+                if district:
+                    found.districts.append(district)
                 break
             if unit in _DISTRICT_UNITS and (key := _DISTRICT_UNITS[unit] + name_key) in index.old_districts:
                 found.districts.append((key, span))
@@ -152,9 +161,51 @@ def _find_mentions(text: str) -> _Mentions:
                 break
     # Bare province names ("... ở Đà Nẵng", "tp hcm"), matched on the folded text as whole words.
     pattern, keys = _bare_province_pattern()
+    accented_names = _accented_province_names()
     for match in pattern.finditer(folded):
-        found.provinces.append((keys[re.sub(r"\s+", " ", match.group())], text[match.start(): match.end()]))
+        key = keys[re.sub(r"\s+", " ", match.group())]
+        span = text[match.start(): match.end()]
+        if _STREET_BEFORE.search(folded, 0, match.start()):
+            continue  # "đường Hồ Chí Minh", "phố Hà Nội": a street named after the place
+        if fold_diacritics(span) != span and _accent_key(span) not in accented_names.get(key, ()):
+            continue  # written with accents that are not the province's: "hai đường", "diễn biến", "lắm đông"
+        found.provinces.append((key, span))
     return found
+
+
+def _accent_key(written: str) -> str:
+    return re.sub(r"\s+", " ", written.lower().replace("đ", "đ")).strip()
+
+
+@lru_cache(maxsize=1)
+def _accented_province_names() -> dict[str, set[str]]:
+    """New province key → its names as written with diacritics (old and new short names), lowercase."""
+    with open(_MAPPING_PATH, encoding="utf-8") as handle:
+        data = json.load(handle)
+    names: dict[str, set[str]] = defaultdict(set)
+    for key, info in data["old_province_names"].items():
+        names[data["province_mapping"][key]].add(_accent_key(info["short"]))
+    for key, info in data["province_names"].items():
+        names[key].add(_accent_key(info["short"]))
+    return dict(names)
+
+
+def _capitalised(text: str, position: int) -> bool:
+    return position < len(text) and text[position].isupper()
+
+
+def _district_after(folded: str, position: int) -> tuple[str, str] | None:
+    """An old district named right after a ward without its unit word ("P.Tan Phong Bien Hoa",
+    "p.an khanh ninh kieu"): the key of that district (any district-level unit) and the words."""
+    words = re.findall(r"[a-z0-9]+", folded[position: position + 40])[:3]
+    for size in range(len(words), 0, -1):
+        name_key = "".join(words[:size])
+        if size == 1 and len(name_key) < 4:
+            continue
+        for unit in ("quan", "huyen", "thanhpho", "thixa"):
+            if unit + name_key in _index().old_districts:
+                return unit + name_key, " ".join(words[:size])
+    return None
 
 
 @lru_cache(maxsize=1)
@@ -182,11 +233,17 @@ def find_location(text: str, province_hint: str | None = None) -> Location | Non
         candidates = {index.old_to_new_province[p] for p in index.old_districts[district_key]}
         province = hint_key if hint_key in candidates else (candidates.pop() if len(candidates) == 1 else None)
 
+    # A ward is read in the first mentioned province where it exists ("xã Kim Sơn, Ninh Bình" also naming
+    # Hà Nội as where the writer works), then the province follows the ward.
+    contexts = list(dict.fromkeys(key for key, _ in mentions.provinces)) or [province or hint_key]
     commune: str | None = None
     for ward_key, _span in mentions.wards:
-        commune, ward_province = _resolve_ward(ward_key, district_key, province or hint_key)
+        for context in contexts:
+            commune, ward_province = _resolve_ward(ward_key, district_key, context)
+            if commune:
+                province = ward_province or context
+                break
         if commune:
-            province = province or ward_province
             break
     province = province or hint_key
     if province is None and commune is None:
@@ -206,6 +263,11 @@ def _resolve_ward(ward_key: str, district_key: str | None, province: str | None)
     new_names = index.new_wards.get(ward_key, {})
     if province and province in new_names and not (district_key and records):
         return new_names[province], province
+    if len(new_names) == 1 and not province and not district_key:
+        # A 2025 commune name with nothing to say otherwise: today's name is read as today's commune, though
+        # an old ward elsewhere had it ("phường Diên Hồng" is Hồ Chí Minh's now, Gia Lai's before 2025)
+        (province_key_, name), = new_names.items()
+        return name, province_key_
     if records:
         # Several old wards of that name and no district to tell them apart: only answer when they agree.
         targets = {(r["new_ward"], r["new_province_key"]) for r in records}

@@ -43,3 +43,24 @@ def test_convert_complete_old_address_with_underthesea():
     location = convert_old_address("Phường 5, Quận 3, Hồ Chí Minh")
     assert (location.province, location.commune) == ("Hồ Chí Minh", "Phường Bàn Cờ")
     assert province_key("Hồ Chí Minh") == "ho_chi_minh"
+
+
+@pytest.mark.parametrize("text,province", [
+    ("be nha e hoc o P.Tan Phong Bien Hoa bi ngo doc", "Đồng Nai"),   # old city named after the ward, no unit
+    ("P.An Khanh Ninh Kieu co nhom doi no", "Cần Thơ"),
+    ("sạt lở trên đường hồ chí minh qua xã khâm đức quảng nam cũ", "Đà Nẵng"),  # a road, not the city
+    ("xã Kim Sơn, Ninh Bình, con tôi làm ở Hà Nội", "Ninh Bình"),  # the ward decides between provinces named
+    ("mat dien o dien bien", "Điện Biên"),  # without diacritics a bare name still counts
+])
+def test_context_around_a_mention_decides_the_province(text, province):
+    assert find_location(text).province == province
+
+
+@pytest.mark.parametrize("text", [
+    "có hai đường ống nước bị vỡ",        # "hai đường" folds to Hải Dương
+    "tình hình diễn biến phức tạp",       # "diễn biến" folds to Điện Biên
+    "ủy ban xã tự ý thu tiền",            # "xã tự": a lowercase word after the unit is not a commune
+    "phuong ho tro cho dan",              # "phường hỗ trợ", written without diacritics
+])
+def test_ordinary_words_are_not_places(text):
+    assert find_location(text) is None
