@@ -153,12 +153,13 @@ class Decision(Base):
 
 def make_engine(url: str, sqlite_synchronous: str = "FULL") -> Engine:
     """Engine with durable settings: SQLite gets WAL, synchronous=FULL (by default), foreign keys and a busy
-    timeout; PostgreSQL a pre-pinged pool."""
+    timeout; PostgreSQL a pre-pinged pool. Both hide statement parameters from errors and logs: they hold
+    petition text and contacts."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - exercised via engine use
@@ -170,7 +171,7 @@ def make_engine(url: str, sqlite_synchronous: str = "FULL") -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
 
 
 def migrate(url: str) -> None:

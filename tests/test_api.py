@@ -174,3 +174,39 @@ def test_logs_carry_no_petition_text(client, auth, caplog):
     file(client, auth, "Nguyễn Thị Bí Mật gọi 0987654321 phản ánh hẻm ngập")
     assert "Bí Mật" not in caplog.text and "0987654321" not in caplog.text
     assert "request_id=" in caplog.text
+
+
+def test_an_unexpected_error_is_a_500_with_a_request_id_and_no_submitted_text_in_the_log(settings, triager, caplog):
+    from fastapi.testclient import TestClient
+
+    from service.api.app import create_app
+
+    class Failing:
+        """The real triager, made to fail the way a bug would, with the text in the exception's message."""
+
+        def __getattr__(self, name):
+            return getattr(triager, name)
+
+        def triage(self, text, *args, **kwargs):
+            raise RuntimeError(f"could not read {text!r}")
+
+    secret = "Nguyễn Văn Bí Mật, CCCD 001203004567"
+    with TestClient(create_app(settings, triager=Failing()), raise_server_exceptions=False) as client:
+        response = client.post("/v1/classify", json={"text": secret})
+    assert response.status_code == 500
+    body = response.json()
+    assert body["error"] == "internal_error" and body["request_id"] and secret not in response.text
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "unhandled RuntimeError" in logged and body["request_id"] in logged and "Bí Mật" not in logged
+
+
+def test_database_errors_never_carry_the_petition_text(settings):
+    from sqlalchemy import text as sql
+    from sqlalchemy.exc import StatementError
+
+    from service.store import make_engine
+
+    engine = make_engine(settings.database_url)
+    with engine.connect() as connection, pytest.raises(StatementError) as failure:
+        connection.execute(sql("SELECT * FROM no_such_table WHERE note = :note"), {"note": "Bí Mật 0912 345 678"})
+    assert "Bí Mật" not in str(failure.value) and "0912" not in str(failure.value)

@@ -7,6 +7,7 @@ so petition text never lands in an error body or a log.
 from __future__ import annotations
 
 import logging
+import traceback
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -63,6 +64,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error (request %s)", _request_id(request))
+        # The frames and the type only: an exception's message can quote what was submitted (a database error
+        # quotes its parameters, a parser its input), and petition text must never reach the log.
+        log.error("unhandled %s (request %s; message withheld)\n%s", type(exc).__name__, _request_id(request),
+                  "".join(traceback.format_tb(exc.__traceback__)).rstrip())
         return JSONResponse({"error": "internal_error", "message": "internal error; quote the request id",
                              "request_id": _request_id(request)}, status_code=500)
