@@ -73,11 +73,17 @@ def test_a_worker_that_dies_is_replaced_and_the_service_keeps_answering(models_d
         while time.monotonic() < deadline and f"worker {victim} exited" not in service.log():
             time.sleep(0.2)
         assert f"worker {victim} exited" in service.log()
-        time.sleep(8)  # the replacement loads the model
-        statuses = _requests_on_new_connections(service.base, 32)
-        time.sleep(0.5)
-        recent = service.answering_pids("/health")[-32:]
-    assert statuses == [200] * 32
+        # the replacement imports and loads the model; until it listens, the other worker takes every connection
+        deadline = time.monotonic() + 90
+        statuses: list[int] = []
+        recent: list[int] = []
+        while time.monotonic() < deadline:
+            statuses += _requests_on_new_connections(service.base, 32)
+            time.sleep(0.5)
+            recent = service.answering_pids("/health")[-32:]
+            if len(set(recent)) == 2:
+                break
+    assert set(statuses) == {200}  # no request failed while a worker was down and replaced
     assert victim not in recent and len(set(recent)) == 2  # two workers again, the killed one not among them
 
 
