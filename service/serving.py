@@ -2,17 +2,21 @@
 
 A request takes ``holder.triager`` once and keeps that reference to the end, so a swap never changes a model
 under an in-flight request. Each worker process has its own holder: a reload request reaches one worker, and
-the others notice that ``models/CURRENT`` changed (checked at most every ``check_interval`` seconds on
-request) and load the new bundle themselves. A bundle that fails to load or does not match the taxonomy is
+the others notice that ``models/CURRENT`` changed (each worker checks every ``check_interval`` seconds in
+the background, ``follow``, so an idle worker does not fall behind and no request waits for a load) and
+load the new bundle themselves. A bundle that fails to load or does not match the taxonomy is
 refused and the old one stays.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
 from pathlib import Path
+
+from starlette.concurrency import run_in_threadpool
 
 from service.model import CURRENT_FILE, BundleError
 from service.triage import Triager, load_triager
@@ -41,11 +45,22 @@ class ModelHolder:
 
     @property
     def triager(self) -> Triager | None:
-        """The triager being served (no I/O: callers refresh with ``refresh_if_changed`` when it is due)."""
+        """The triager being served (no I/O: ``follow`` keeps it current)."""
         return self._triager
 
-    def refresh_due(self) -> bool:
-        return time.monotonic() - self._checked_at >= self.check_interval
+    @property
+    def follows_current(self) -> bool:
+        return self.check_interval != float("inf")
+
+    async def follow(self) -> None:
+        """Check ``models/CURRENT`` every ``check_interval`` seconds until cancelled (run as a task per worker
+        process); the file read and any load run in a thread, off the event loop."""
+        while True:
+            await asyncio.sleep(self.check_interval)
+            try:
+                await run_in_threadpool(self.refresh_if_changed)
+            except Exception:  # noqa: BLE001 - the follower must outlive any one failed check
+                log.exception("checking models/CURRENT failed; trying again in %.0f s", self.check_interval)
 
     def _read_pointer(self) -> str | None:
         try:

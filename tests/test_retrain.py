@@ -168,10 +168,11 @@ def _second_bundle(models: Path) -> Path:
 
 
 def _served_versions(base: str, requests: int) -> Counter:
-    """The model versions that answer ``requests`` classify calls (both workers share the load)."""
+    """The model versions that answer ``requests`` classify calls, each on a new connection: the kernel
+    spreads connections over the workers, so every worker is asked (one kept-alive connection would ask one)."""
     seen: Counter = Counter()
-    with httpx.Client(base_url=base, timeout=30) as client:
-        for _ in range(requests):
+    for _ in range(requests):
+        with httpx.Client(base_url=base, timeout=30) as client:
             seen[client.post("/v1/classify", json={"text": "mất nước"}).json()["model_version"]] += 1
     return seen
 
@@ -218,7 +219,7 @@ def test_reload_under_concurrent_classify_requests_loses_none(models_copy, tmp_p
             set_current(models_copy, models_copy / "broken")
             refused = admin.post("/v1/admin/model/reload")
             assert refused.status_code == 409 and "still serving" in refused.json()["message"]
-            time.sleep(3)  # long enough for the other worker to try the broken bundle and refuse it too
+            time.sleep(5)  # long enough for every worker's follower to try the broken bundle and refuse it too
             final = _served_versions(base, 30)
         stop.set()
         for thread in threads:
@@ -226,3 +227,28 @@ def test_reload_under_concurrent_classify_requests_loses_none(models_copy, tmp_p
     assert not failures, failures[:5]
     assert versions[first.name] > 0 and versions[second.name] > 0
     assert set(final) == {second.name}  # the broken bundle was refused by every worker; the last good one kept
+
+
+def test_an_idle_worker_follows_current_without_any_request(models_copy):
+    import asyncio
+
+    from service.serving import ModelHolder
+
+    first = current_bundle_dir(models_copy)
+    second = _second_bundle(models_copy)
+
+    async def scenario() -> list[str | None]:
+        holder = ModelHolder(models_copy, check_interval=0.1)
+        holder.reload()
+        follower = asyncio.create_task(holder.follow())
+        seen = [holder.triager.version]
+        set_current(models_copy, second)
+        for _ in range(100):  # no request is made: only the follower can notice
+            await asyncio.sleep(0.1)
+            if holder.triager.version == second.name:
+                break
+        seen.append(holder.triager.version)
+        follower.cancel()
+        return seen
+
+    assert asyncio.run(scenario()) == [first.name, second.name]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 
@@ -44,7 +45,10 @@ def create_app(settings: Settings | None = None, triager: Triager | None = None)
                 holder.reload()
             except BundleError as exc:
                 log.error("starting without a model: %s", exc)
+        follower = asyncio.create_task(holder.follow()) if holder.follows_current else None
         yield
+        if follower is not None:
+            follower.cancel()
         engine.dispose()
 
     engine = make_engine(settings.database_url, settings.sqlite_synchronous)

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
-from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from service.api.errors import ApiError
@@ -33,10 +32,7 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 async def get_triager(request: Request) -> Triager:
-    holder = request.app.state.model_holder
-    if holder.refresh_due():
-        await run_in_threadpool(holder.refresh_if_changed)
-    triager = holder.triager
+    triager = request.app.state.model_holder.triager
     if triager is None:
         raise ApiError(503, "model_unavailable", "no model is loaded: run 'python -m training train', then reload")
     return triager
