@@ -48,8 +48,7 @@ def parse_line(number: int, line: str, max_chars: int) -> ParsedLine:
     elif len(text) > max_chars:
         error = f"line {number}: field 'text' has {len(text)} characters, more than {max_chars}"
     channel = obj.get("channel")
-    channels = load_taxonomy().channels
-    if error is None and channel is not None and channel not in channels:
+    if error is None and channel is not None and channel not in (channels := load_taxonomy().channels):
         error = f"line {number}: field 'channel' is {channel!r}; valid channels: {', '.join(channels)}"
     if error is not None:
         return ParsedLine(item_id, None, None, error)

@@ -75,6 +75,7 @@ class _Index:
     old_to_new_province: dict[str, str]
     known_wards: frozenset[str]               # every ward key, old or new
     bare_names: dict[str, str]                # folded short name of any old or new province → new key
+    accented_names: dict[str, frozenset[str]]  # new key → its old and new short names, accented, lowercase
 
 
 @lru_cache(maxsize=1)
@@ -85,12 +86,14 @@ def _index() -> _Index:
     old_to_new = dict(data["province_mapping"])
     by_alias: dict[str, str] = dict(_PROVINCE_ALIASES)
     bare_names: dict[str, str] = {}
+    accented: dict[str, set[str]] = defaultdict(set)
     for table, to_new in ((data["old_province_names"], old_to_new), (data["province_names"], None)):
         for key, info in table.items():
             new_key = to_new[key] if to_new else key
             by_alias[key] = new_key
             by_alias[normalize_key(info["short"])] = new_key
             bare_names[fold_diacritics(info["short"]).lower()] = new_key
+            accented[new_key].add(_accent_key(info["short"]))
     new_wards: dict[str, dict[str, str]] = defaultdict(dict)
     old_wards: dict[str, list[dict]] = defaultdict(list)
     old_districts: dict[str, set[str]] = defaultdict(set)
@@ -99,7 +102,8 @@ def _index() -> _Index:
         old_wards[record["old_ward_key"]].append(record)
         old_districts[record["old_district_key"]].add(record["old_province_key"])
     return _Index(province_names, by_alias, dict(new_wards), dict(old_wards), dict(old_districts), old_to_new,
-                  frozenset(new_wards) | frozenset(old_wards), bare_names)
+                  frozenset(new_wards) | frozenset(old_wards), bare_names,
+                  {key: frozenset(names) for key, names in accented.items()})
 
 
 def resolve_province(name: str | None) -> str | None:
@@ -161,33 +165,20 @@ def _find_mentions(text: str) -> _Mentions:
                 break
     # Bare province names ("... ở Đà Nẵng", "tp hcm"), matched on the folded text as whole words.
     pattern, keys = _bare_province_pattern()
-    accented_names = _accented_province_names()
     for match in pattern.finditer(folded):
         key = keys[re.sub(r"\s+", " ", match.group())]
         span = text[match.start(): match.end()]
         if _STREET_BEFORE.search(folded, 0, match.start()):
             continue  # "đường Hồ Chí Minh", "phố Hà Nội": a street named after the place
-        if fold_diacritics(span) != span and _accent_key(span) not in accented_names.get(key, ()):
+        if fold_diacritics(span) != span and _accent_key(span) not in index.accented_names.get(key, ()):
             continue  # written with accents that are not the province's: "hai đường", "diễn biến", "lắm đông"
         found.provinces.append((key, span))
     return found
 
 
 def _accent_key(written: str) -> str:
-    return re.sub(r"\s+", " ", written.lower().replace("đ", "đ")).strip()
-
-
-@lru_cache(maxsize=1)
-def _accented_province_names() -> dict[str, set[str]]:
-    """New province key → its names as written with diacritics (old and new short names), lowercase."""
-    with open(_MAPPING_PATH, encoding="utf-8") as handle:
-        data = json.load(handle)
-    names: dict[str, set[str]] = defaultdict(set)
-    for key, info in data["old_province_names"].items():
-        names[data["province_mapping"][key]].add(_accent_key(info["short"]))
-    for key, info in data["province_names"].items():
-        names[key].add(_accent_key(info["short"]))
-    return dict(names)
+    """A place name as written, for comparing accents: lowercase, single spaces."""
+    return re.sub(r"\s+", " ", written.lower()).strip()
 
 
 def _capitalised(text: str, position: int) -> bool:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
@@ -32,7 +31,6 @@ class ModelHolder:
         self._triager: Triager | None = None
         self._pointer: str | None = None  # the CURRENT value whose bundle is served
         self._refused: str | None = None  # the CURRENT value whose bundle failed to load
-        self._checked_at = 0.0
         self._lock = threading.Lock()
         self.last_error: str | None = None
 
@@ -71,9 +69,8 @@ class ModelHolder:
     def refresh_if_changed(self) -> None:
         """Reload when ``models/CURRENT`` names another bundle than the one served (file I/O: off the loop).
 
-        A pointer that was refused once is not retried on every request; a later change of the pointer is.
+        A pointer that was refused once is not retried on every check; a later change of the pointer is.
         """
-        self._checked_at = time.monotonic()
         pointer = self._read_pointer()
         if pointer and pointer not in (self._pointer, self._refused):
             try:
@@ -101,6 +98,5 @@ class ModelHolder:
                 raise
             previous = self._triager.version if self._triager else None
             self._triager, self._pointer, self._refused, self.last_error = triager, pointer, None, None
-            self._checked_at = time.monotonic()
             log.info("serving model %s (was %s)", triager.version, previous)
             return triager

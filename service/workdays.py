@@ -41,6 +41,6 @@ def add_days(start: datetime, days: int, working_days: bool) -> datetime:
     remaining = days
     while remaining > 0:
         local += timedelta(days=1)
-        if vietnam_calendar().is_working_day(local.date()):
+        if is_working_day(local):
             remaining -= 1
     return local.astimezone(start.tzinfo) if start.tzinfo else local
